@@ -1,0 +1,206 @@
+//! Ports: everything outside the engine is reached through these traits, so that adapters
+//! (embedded stores, databases, model servers, the local model) can be swapped by configuration.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::types::{
+    Chunk, ChunkExtraction, DocStatus, DocStatusRecord, Entity, Relation, VectorHit, VectorRecord,
+};
+
+/// Why a text is embedded (asymmetric models prefix queries and documents differently).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmbedPurpose {
+    Document,
+    Query,
+}
+
+/// Turns texts into vectors of a fixed dimension.
+#[async_trait]
+pub trait Embedder: Send + Sync {
+    /// The model name recorded in every vector index built with it.
+    fn model_name(&self) -> &str;
+    /// The vector dimension.
+    fn dim(&self) -> usize;
+    /// Embeds a batch; the result has one vector per text, in order.
+    async fn embed(&self, texts: &[String], purpose: EmbedPurpose) -> Result<Vec<Vec<f32>>>;
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChatMessage {
+    pub role: String,
+    pub content: String,
+}
+
+/// A request to a chat model.
+#[derive(Debug, Clone, Default)]
+pub struct ChatRequest {
+    pub system: Option<String>,
+    pub history: Vec<ChatMessage>,
+    pub prompt: String,
+    /// Ask for a JSON object reply where the server supports it.
+    pub json: bool,
+}
+
+/// A large language model that completes a conversation.
+#[async_trait]
+pub trait ChatModel: Send + Sync {
+    /// Binding, model and host: part of every LLM cache key.
+    fn identity(&self) -> String;
+    /// The whole reply.
+    async fn complete(&self, req: &ChatRequest) -> Result<String>;
+    /// The reply as it is generated; by default one piece.
+    async fn stream(&self, req: &ChatRequest) -> Result<BoxStream<'static, Result<String>>> {
+        let text = self.complete(req).await?;
+        Ok(Box::pin(futures::stream::once(async move { Ok(text) })))
+    }
+}
+
+/// Finds entities and relations in a chunk (an LLM prompt or the offline heuristic).
+#[async_trait]
+pub trait Extractor: Send + Sync {
+    /// Names the extractor and its settings; part of the extraction cache key.
+    fn identity(&self) -> String;
+    /// Extracts from one chunk. Records carry the chunk id as `source_id`.
+    async fn extract(&self, chunk: &Chunk) -> Result<ChunkExtraction>;
+}
+
+/// The key-value namespaces of LightRAG.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Namespace {
+    FullDocs,
+    TextChunks,
+    LlmResponseCache,
+    FullEntities,
+    FullRelations,
+    EntityChunks,
+    RelationChunks,
+}
+
+impl Namespace {
+    /// Every namespace.
+    pub const ALL: [Namespace; 7] = [
+        Namespace::FullDocs,
+        Namespace::TextChunks,
+        Namespace::LlmResponseCache,
+        Namespace::FullEntities,
+        Namespace::FullRelations,
+        Namespace::EntityChunks,
+        Namespace::RelationChunks,
+    ];
+
+    /// LightRAG's namespace name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Namespace::FullDocs => "full_docs",
+            Namespace::TextChunks => "text_chunks",
+            Namespace::LlmResponseCache => "llm_response_cache",
+            Namespace::FullEntities => "full_entities",
+            Namespace::FullRelations => "full_relations",
+            Namespace::EntityChunks => "entity_chunks",
+            Namespace::RelationChunks => "relation_chunks",
+        }
+    }
+}
+
+/// JSON records by namespace and id.
+#[async_trait]
+pub trait KvStore: Send + Sync {
+    async fn get(&self, ns: Namespace, id: &str) -> Result<Option<Value>>;
+    /// One entry per id, `None` where absent.
+    async fn get_many(&self, ns: Namespace, ids: &[String]) -> Result<Vec<Option<Value>>>;
+    /// Inserts or replaces, atomically for the whole batch.
+    async fn upsert(&self, ns: Namespace, items: Vec<(String, Value)>) -> Result<()>;
+    async fn delete(&self, ns: Namespace, ids: &[String]) -> Result<()>;
+    /// All keys of a namespace, sorted.
+    async fn keys(&self, ns: Namespace) -> Result<Vec<String>>;
+    /// Removes every record of a namespace.
+    async fn clear(&self, ns: Namespace) -> Result<()>;
+}
+
+/// Document status rows.
+#[async_trait]
+pub trait DocStatusStore: Send + Sync {
+    async fn get(&self, id: &str) -> Result<Option<DocStatusRecord>>;
+    async fn upsert(&self, items: Vec<(String, DocStatusRecord)>) -> Result<()>;
+    async fn delete(&self, ids: &[String]) -> Result<()>;
+    /// Rows in any of the statuses, ordered by `(created_at, id)`.
+    async fn by_statuses(&self, statuses: &[DocStatus]) -> Result<Vec<(String, DocStatusRecord)>>;
+    /// Rows per status (every status present, zeros included).
+    async fn counts(&self) -> Result<HashMap<DocStatus, usize>>;
+    /// A non-duplicate row with this content hash, other than `exclude`.
+    async fn find_by_content_hash(
+        &self,
+        hash: &str,
+        exclude: Option<&str>,
+    ) -> Result<Option<(String, DocStatusRecord)>>;
+}
+
+/// The knowledge graph: entities as nodes (id = name), undirected relations as edges.
+/// Batched reads: one call per hop, never one per node.
+#[async_trait]
+pub trait GraphStore: Send + Sync {
+    /// The nodes that exist among `names`.
+    async fn get_nodes(&self, names: &[String]) -> Result<HashMap<String, Entity>>;
+    async fn upsert_nodes(&self, nodes: Vec<Entity>) -> Result<()>;
+    /// The edges that exist among the pairs, keyed by the sorted pair.
+    async fn get_edges(&self, pairs: &[(String, String)])
+        -> Result<HashMap<(String, String), Relation>>;
+    /// Inserts or replaces edges; endpoints are sorted by the store.
+    async fn upsert_edges(&self, edges: Vec<Relation>) -> Result<()>;
+    /// Degrees of the existing nodes among `names`.
+    async fn node_degrees(&self, names: &[String]) -> Result<HashMap<String, usize>>;
+    /// For each name, its edges, heaviest first, at most `cap` of them (a hub cannot blow up a query).
+    async fn node_edges(
+        &self,
+        names: &[String],
+        cap: usize,
+    ) -> Result<HashMap<String, Vec<Relation>>>;
+    /// Removes nodes and every edge touching them.
+    async fn remove_nodes(&self, names: &[String]) -> Result<()>;
+    async fn remove_edges(&self, pairs: &[(String, String)]) -> Result<()>;
+    async fn node_count(&self) -> Result<usize>;
+    async fn edge_count(&self) -> Result<usize>;
+    /// Every node, sorted by name (export, checks).
+    async fn all_nodes(&self) -> Result<Vec<Entity>>;
+    /// Every edge, sorted by pair (export, checks).
+    async fn all_edges(&self) -> Result<Vec<Relation>>;
+}
+
+/// A set of vectors with metadata and approximate nearest-neighbour search by cosine similarity.
+/// A set is bound to the embedding model and dimension it was built with and refuses others.
+#[async_trait]
+pub trait VectorStore: Send + Sync {
+    /// LightRAG's namespace (`chunks`, `entities`, `relationships`).
+    fn namespace(&self) -> &str;
+    /// Inserts or replaces records (by id).
+    async fn upsert(&self, records: Vec<VectorRecord>) -> Result<()>;
+    /// At most `top_k` hits with similarity >= `threshold`, best first.
+    async fn query(&self, vector: &[f32], top_k: usize, threshold: f32) -> Result<Vec<VectorHit>>;
+    async fn delete(&self, ids: &[String]) -> Result<()>;
+    /// Stored vectors of the ids that exist.
+    async fn get_vectors(&self, ids: &[String]) -> Result<HashMap<String, Vec<f32>>>;
+    /// Stored metadata of the ids that exist.
+    async fn get_meta(&self, ids: &[String]) -> Result<HashMap<String, Value>>;
+    /// Every id, sorted.
+    async fn ids(&self) -> Result<Vec<String>>;
+    /// Removes everything (the model binding stays).
+    async fn clear(&self) -> Result<()>;
+}
+
+/// The storages an engine works on, one per LightRAG slot.
+#[derive(Clone)]
+pub struct Stores {
+    pub kv: Arc<dyn KvStore>,
+    pub doc_status: Arc<dyn DocStatusStore>,
+    pub graph: Arc<dyn GraphStore>,
+    pub chunks_vdb: Arc<dyn VectorStore>,
+    pub entities_vdb: Arc<dyn VectorStore>,
+    pub relationships_vdb: Arc<dyn VectorStore>,
+}

@@ -1,0 +1,1 @@
+//! Adapters for the engine's model ports.
