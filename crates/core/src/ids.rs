@@ -74,7 +74,10 @@ mod tests {
         assert_eq!(chunk_id("doc-x", 7), "doc-x-chunk-007");
         assert_eq!(chunk_id("doc-x", 1234), "doc-x-chunk-1234");
         assert_eq!(relation_vector_id("B", "A"), relation_vector_id("A", "B"));
-        assert_eq!(relation_vector_id("B", "A"), format!("rel-{}", md5_hex("AB")));
+        assert_eq!(
+            relation_vector_id("B", "A"),
+            format!("rel-{}", md5_hex("AB"))
+        );
         assert_eq!(relation_key("b", "a"), "a<SEP>b");
     }
 

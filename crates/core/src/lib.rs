@@ -6,9 +6,25 @@
 //! in LightRAG's modes and build a context in LightRAG's layout. Everything outside the engine is a
 //! port ([`ports`]); this crate has no network or database dependency.
 
+pub mod chunker;
+pub mod config;
+pub mod delete;
+pub mod embedding;
+pub mod engine;
 pub mod error;
+pub mod export;
+pub mod hashing;
 pub mod ids;
+pub mod index;
+pub mod maintenance;
+pub mod merge;
+pub mod pipeline;
 pub mod ports;
+pub mod prompts;
+pub mod query;
+pub mod text;
+pub mod tokenizer;
 pub mod types;
 
+pub use engine::Rag;
 pub use error::{Error, Result};

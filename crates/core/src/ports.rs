@@ -150,8 +150,10 @@ pub trait GraphStore: Send + Sync {
     async fn get_nodes(&self, names: &[String]) -> Result<HashMap<String, Entity>>;
     async fn upsert_nodes(&self, nodes: Vec<Entity>) -> Result<()>;
     /// The edges that exist among the pairs, keyed by the sorted pair.
-    async fn get_edges(&self, pairs: &[(String, String)])
-        -> Result<HashMap<(String, String), Relation>>;
+    async fn get_edges(
+        &self,
+        pairs: &[(String, String)],
+    ) -> Result<HashMap<(String, String), Relation>>;
     /// Inserts or replaces edges; endpoints are sorted by the store.
     async fn upsert_edges(&self, edges: Vec<Relation>) -> Result<()>;
     /// Degrees of the existing nodes among `names`.
@@ -192,6 +194,10 @@ pub trait VectorStore: Send + Sync {
     async fn ids(&self) -> Result<Vec<String>>;
     /// Removes everything (the model binding stays).
     async fn clear(&self) -> Result<()>;
+    /// Persists derived state (an index snapshot); the records themselves are already durable.
+    async fn flush(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The storages an engine works on, one per LightRAG slot.

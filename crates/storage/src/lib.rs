@@ -1,1 +1,7 @@
-//! Storage adapters.
+//! Storage adapters for the engine's ports.
+//!
+//! `embedded` is the zero-service default: one redb database for key-value records, document
+//! status and the graph (ACID, crash-safe), and one vector set per LightRAG namespace whose
+//! vectors live in redb and whose usearch HNSW index is a derived, incrementally maintained cache.
+
+pub mod embedded;

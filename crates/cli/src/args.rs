@@ -1,0 +1,136 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// lightrag: a graph-based retrieval-augmented generation engine (LightRAG in Rust).
+#[derive(Debug, Parser)]
+#[command(name = "lightrag", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every command takes; they override the config file, `.env` and the environment.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Storage directory (WORKING_DIR, default ./rag_storage).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub working_dir: Option<PathBuf>,
+    /// Workspace inside the working directory (WORKSPACE).
+    #[arg(long, global = true)]
+    pub workspace: Option<String>,
+    /// Any setting, as KEY=VALUE (repeatable), e.g. --set CHUNK_SIZE=800.
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub settings: Vec<String>,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Index files or folders (.txt, .md); unchanged files are skipped, interrupted runs resume.
+    Insert(InsertArgs),
+    /// Ask a question.
+    Query(QueryArgs),
+    /// Documents per status, with the errors of failed ones.
+    Status(StatusArgs),
+    /// Remove documents (by id, or by the key/file path they were inserted under).
+    Delete(DeleteArgs),
+    /// Knowledge graph commands.
+    Graph {
+        #[command(subcommand)]
+        command: GraphCommand,
+    },
+    /// Report drift between the graph/key-value stores and the vector indexes.
+    Check(CheckArgs),
+    /// Re-derive the vector indexes from the graph and the chunks (also after a model change).
+    RebuildVectors,
+}
+
+#[derive(Debug, Args)]
+pub struct InsertArgs {
+    /// Files or folders (folders are walked recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Print a JSON report instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The question.
+    pub question: String,
+    /// Retrieval mode.
+    #[arg(long, default_value = "mix", value_parser = ["naive", "local", "global", "hybrid", "mix", "bypass"])]
+    pub mode: String,
+    /// Print only the context that would be handed to the LLM (only_need_context).
+    #[arg(long)]
+    pub context_only: bool,
+    /// Print only the full prompt (only_need_prompt).
+    #[arg(long)]
+    pub prompt_only: bool,
+    /// Print the retrieved entities, relations, chunks and references as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Entities/relations to retrieve (TOP_K).
+    #[arg(long)]
+    pub top_k: Option<usize>,
+    /// Chunks to retrieve (CHUNK_TOP_K).
+    #[arg(long)]
+    pub chunk_top_k: Option<usize>,
+    /// Answer format, e.g. "Bullet Points".
+    #[arg(long)]
+    pub response_type: Option<String>,
+    /// Extra instructions for the answer.
+    #[arg(long)]
+    pub user_prompt: Option<String>,
+    /// High-level keywords (skips keyword extraction), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub hl_keywords: Vec<String>,
+    /// Low-level keywords (skips keyword extraction), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub ll_keywords: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also list every document.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Document ids (doc-...) or the keys they were inserted under (e.g. notes.md).
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GraphCommand {
+    /// Write the knowledge graph for Gephi, yEd or a script.
+    Export {
+        /// graphml or json.
+        #[arg(long, default_value = "graphml", value_parser = ["graphml", "json"])]
+        format: String,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}

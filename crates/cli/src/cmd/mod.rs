@@ -1,0 +1,8 @@
+//! One module per subcommand.
+
+pub mod check;
+pub mod delete;
+pub mod graph;
+pub mod insert;
+pub mod query;
+pub mod status;

@@ -1,0 +1,489 @@
+//! Configuration: one typed [`Config`], loaded from defaults < config file < `.env` <
+//! environment < command-line flags, with LightRAG's and the seeds' setting names.
+//!
+//! Every key the engine reads is listed in [`KEYS`] (name, default, meaning); a test checks that
+//! `docs/configuration.md` documents each of them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::chunker::ChunkingOptions;
+use crate::error::{Error, Result};
+
+/// A setting: its name, its default as text, and what it does.
+pub struct Key {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+macro_rules! keys {
+    ($($name:literal = $default:literal : $help:literal),* $(,)?) => {
+        /// Every setting the engine reads.
+        pub const KEYS: &[Key] = &[$(Key { name: $name, default: $default, help: $help }),*];
+    };
+}
+
+keys! {
+    "WORKING_DIR" = "./rag_storage" : "Storage root of the embedded default.",
+    "WORKSPACE" = "" : "Data-isolation namespace: data lives in WORKING_DIR/<workspace>/ when set.",
+    "LIGHTRAG_CONFIG" = "./config.ini" : "Config file (INI: KEY=VALUE lines; a [section] prefixes its keys as SECTION_KEY).",
+    "CHUNK_SIZE" = "1200" : "Tokens per chunk (tiktoken o200k_base).",
+    "CHUNK_OVERLAP_SIZE" = "100" : "Tokens shared by consecutive chunks. CHUNK_OVERLAP (seed 000) is an alias.",
+    "CHUNK_F_SPLIT_BY_CHARACTER" = "" : "Split documents on this sequence before token windows (\\n is a newline).",
+    "CHUNK_F_SPLIT_BY_CHARACTER_ONLY" = "false" : "Each split piece is one chunk; a piece over CHUNK_SIZE fails the document.",
+    "MAX_ASYNC" = "4" : "Concurrent extraction calls (LightRAG's MAX_ASYNC_LLM / MAX_ASYNC).",
+    "MAX_PARALLEL_INSERT" = "3" : "Documents processed at once.",
+    "PROCESSING_THREADS" = "0" : "CPU threads for local model work (seed 000); 0 = all cores.",
+    "EMBEDDING_BINDING" = "local" : "Embedding adapter: `local` (in-process all-MiniLM-L6-v2) or `hashing` (feature hashing, no model: tests and pipeline benchmarks).",
+    "EMBEDDING_MODEL" = "all-MiniLM-L6-v2" : "Embedding model name, recorded in every vector index.",
+    "EMBEDDING_DIM" = "384" : "Embedding dimension of bindings that do not fix it (`hashing`).",
+    "LOCAL_EMBEDDING_MODEL_DIR" = "" : "Directory with config.json, tokenizer.json, model.safetensors; default: the user cache (LIGHTRAG_MODEL_DIR also works).",
+    "EMBEDDING_BATCH_NUM" = "32" : "Texts per embedding call. MAX_EMBED_CHUNK_SIZE (seed 000) is an alias. LightRAG uses 10 for remote APIs; the local model gains from larger batches.",
+    "MAX_EMBED_TOKENS" = "8000" : "Token budget of one embedding call (seed 000): a batch is cut before it exceeds this.",
+    "ENABLE_EMBEDDING_CACHE" = "true" : "Keep recent embeddings in process (seed 000).",
+    "EMBEDDING_CACHE_SIZE" = "10000" : "Embeddings kept by that cache (seed 000).",
+    "ENABLE_LLM_CACHE_FOR_EXTRACT" = "true" : "Keep extraction results per chunk content, so re-indexing and resumes never extract twice.",
+    "TOP_K" = "40" : "Entities (local) / relations (global) retrieved from the vector sets.",
+    "CHUNK_TOP_K" = "20" : "Chunks retrieved by vector search and kept after merging.",
+    "MAX_ENTITY_TOKENS" = "6000" : "Token budget of the entity section of the context.",
+    "MAX_RELATION_TOKENS" = "8000" : "Token budget of the relation section of the context.",
+    "MAX_TOTAL_TOKENS" = "30000" : "Token budget of the whole prompt; chunks get what remains.",
+    "COSINE_THRESHOLD" = "0.2" : "Minimum cosine similarity of a vector hit.",
+    "RELATED_CHUNK_NUMBER" = "5" : "Chunks picked per entity or relation.",
+    "KG_CHUNK_PICK_METHOD" = "VECTOR" : "VECTOR (similarity to the query) or WEIGHT (linear-gradient polling).",
+    "MAX_GRAPH_FANOUT" = "100" : "Edges read per entity in local retrieval, heaviest first (hub cap).",
+    "MAX_SOURCE_IDS_PER_ENTITY" = "200" : "Chunk ids kept on an entity's source_id.",
+    "MAX_SOURCE_IDS_PER_RELATION" = "200" : "Chunk ids kept on a relation's source_id.",
+    "SOURCE_IDS_LIMIT_METHOD" = "KEEP" : "KEEP (oldest ids) or FIFO (newest ids).",
+    "MAX_FILE_PATHS" = "75" : "File paths kept per entity or relation.",
+    "FORCE_LLM_SUMMARY_ON_MERGE" = "8" : "Description fragments that call for an LLM summary (without an LLM fragments are joined).",
+    "SUMMARY_MAX_TOKENS" = "1200" : "Description tokens that call for an LLM summary.",
+    "MAX_FILE_BYTES" = "104857600" : "Largest file `insert` accepts (LightRAG's MAX_UPLOAD_SIZE default).",
+}
+
+/// What to do when an entity or relation has more source chunk ids than its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceIdsLimit {
+    /// Keep the first ids (LightRAG's default).
+    Keep,
+    /// Keep the newest ids.
+    Fifo,
+}
+
+/// How chunks are picked for retrieved entities and relations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkPickMethod {
+    Vector,
+    Weight,
+}
+
+/// Retrieval settings (QueryParam defaults).
+#[derive(Debug, Clone)]
+pub struct QueryDefaults {
+    pub top_k: usize,
+    pub chunk_top_k: usize,
+    pub max_entity_tokens: usize,
+    pub max_relation_tokens: usize,
+    pub max_total_tokens: usize,
+    pub cosine_threshold: f32,
+    pub related_chunk_number: usize,
+    pub chunk_pick: ChunkPickMethod,
+    pub max_graph_fanout: usize,
+}
+
+/// Graph merge limits.
+#[derive(Debug, Clone)]
+pub struct MergeLimits {
+    pub max_source_ids_per_entity: usize,
+    pub max_source_ids_per_relation: usize,
+    pub source_ids_limit: SourceIdsLimit,
+    pub max_file_paths: usize,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub working_dir: PathBuf,
+    pub workspace: String,
+    pub chunking: ChunkingOptions,
+    pub max_async: usize,
+    pub max_parallel_insert: usize,
+    pub processing_threads: usize,
+    pub embedding_binding: String,
+    pub embedding_model: String,
+    pub embedding_dim: usize,
+    pub local_model_dir: Option<PathBuf>,
+    pub embedding_batch_num: usize,
+    pub max_embed_tokens: usize,
+    pub enable_embedding_cache: bool,
+    pub embedding_cache_size: usize,
+    pub enable_llm_cache_for_extract: bool,
+    pub query: QueryDefaults,
+    pub merge: MergeLimits,
+    pub force_llm_summary_on_merge: usize,
+    pub summary_max_tokens: usize,
+    pub max_file_bytes: u64,
+}
+
+/// Raw settings by name, highest-precedence source last applied.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    values: HashMap<String, String>,
+}
+
+impl Settings {
+    /// Loads config file < `.env` (current directory) < process environment.
+    /// The config file is `LIGHTRAG_CONFIG` (env or `.env`) or `./config.ini` when present.
+    pub fn load() -> Result<Settings> {
+        let mut s = Settings::default();
+        let dotenv = read_dotenv(Path::new(".env"))?;
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let explicit = env
+            .get("LIGHTRAG_CONFIG")
+            .or_else(|| dotenv.get("LIGHTRAG_CONFIG"))
+            .cloned();
+        let file = explicit
+            .clone()
+            .unwrap_or_else(|| "./config.ini".to_string());
+        let path = Path::new(&file);
+        if path.exists() {
+            s.merge(read_ini(path)?);
+        } else if explicit.is_some() {
+            return Err(Error::Config(format!("config file {file} does not exist")));
+        }
+        s.merge(dotenv);
+        s.merge(env);
+        Ok(s)
+    }
+
+    /// Applies values over the current ones.
+    pub fn merge(&mut self, values: HashMap<String, String>) {
+        self.values.extend(values);
+    }
+
+    /// Sets one value (a command-line flag: the highest precedence).
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.values.insert(key.to_string(), value.into());
+    }
+
+    /// The first of `names` that is set.
+    pub fn get(&self, names: &[&str]) -> Option<&str> {
+        names
+            .iter()
+            .find_map(|n| self.values.get(*n))
+            .map(String::as_str)
+    }
+
+    fn default_of(name: &str) -> &'static str {
+        KEYS.iter()
+            .find(|k| k.name == name)
+            .map(|k| k.default)
+            .unwrap_or("")
+    }
+
+    /// The value of the first of `names` that is set (and that name), else the documented default.
+    fn named(&self, names: &[&str]) -> (String, String) {
+        for n in names {
+            if let Some(v) = self.values.get(*n) {
+                return (n.to_string(), v.clone());
+            }
+        }
+        let name = names
+            .iter()
+            .find(|n| KEYS.iter().any(|k| k.name == **n))
+            .unwrap_or(&names[0]);
+        (name.to_string(), Self::default_of(name).to_string())
+    }
+
+    fn raw(&self, names: &[&str]) -> String {
+        self.named(names).1
+    }
+
+    fn parse<T: std::str::FromStr>(&self, names: &[&str]) -> Result<T> {
+        let (name, raw) = self.named(names);
+        raw.trim().parse().map_err(|_| {
+            let kind = std::any::type_name::<T>();
+            let kind = match kind {
+                "usize" | "u64" => "non-negative integer",
+                "f32" | "f64" => "number",
+                other => other,
+            };
+            Error::Config(format!("{name} = '{raw}' is not a valid {kind}"))
+        })
+    }
+
+    fn flag(&self, names: &[&str]) -> Result<bool> {
+        let (name, raw) = self.named(names);
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "t" | "on" => Ok(true),
+            "false" | "0" | "no" | "f" | "off" | "" => Ok(false),
+            _ => Err(Error::Config(format!(
+                "{name} = '{raw}' is not a boolean (true/false)"
+            ))),
+        }
+    }
+
+    /// Builds the typed configuration, rejecting values that cannot work.
+    pub fn to_config(&self) -> Result<Config> {
+        let workspace: String = self
+            .raw(&["WORKSPACE"])
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let split = self
+            .raw(&["CHUNK_F_SPLIT_BY_CHARACTER"])
+            .replace("\\n", "\n");
+        let chunking = ChunkingOptions {
+            size: self.parse(&["CHUNK_F_SIZE", "CHUNK_SIZE"])?,
+            overlap: self.parse(&[
+                "CHUNK_F_OVERLAP_SIZE",
+                "CHUNK_OVERLAP_SIZE",
+                "CHUNK_OVERLAP",
+            ])?,
+            split_by_character: (!split.is_empty()).then_some(split),
+            split_by_character_only: self.flag(&["CHUNK_F_SPLIT_BY_CHARACTER_ONLY"])?,
+        };
+        if chunking.size == 0 || chunking.overlap >= chunking.size {
+            return Err(Error::Config(format!(
+                "CHUNK_OVERLAP_SIZE ({}) must be smaller than CHUNK_SIZE ({}), and CHUNK_SIZE > 0",
+                chunking.overlap, chunking.size
+            )));
+        }
+        let positive = |name: &str, v: usize| -> Result<usize> {
+            if v == 0 {
+                Err(Error::Config(format!("{name} must be greater than 0")))
+            } else {
+                Ok(v)
+            }
+        };
+        let pick = match self
+            .raw(&["KG_CHUNK_PICK_METHOD"])
+            .to_ascii_uppercase()
+            .as_str()
+        {
+            "VECTOR" => ChunkPickMethod::Vector,
+            "WEIGHT" => ChunkPickMethod::Weight,
+            other => {
+                return Err(Error::Config(format!(
+                    "KG_CHUNK_PICK_METHOD = '{other}': use VECTOR or WEIGHT"
+                )))
+            }
+        };
+        let limit = match self
+            .raw(&["SOURCE_IDS_LIMIT_METHOD"])
+            .to_ascii_uppercase()
+            .as_str()
+        {
+            "KEEP" => SourceIdsLimit::Keep,
+            "FIFO" => SourceIdsLimit::Fifo,
+            other => {
+                return Err(Error::Config(format!(
+                    "SOURCE_IDS_LIMIT_METHOD = '{other}': use KEEP or FIFO"
+                )))
+            }
+        };
+        let threshold: f32 = self.parse(&["COSINE_THRESHOLD"])?;
+        if !threshold.is_finite() {
+            return Err(Error::Config(
+                "COSINE_THRESHOLD must be a finite number".into(),
+            ));
+        }
+        let model_dir = self.raw(&["LOCAL_EMBEDDING_MODEL_DIR", "LIGHTRAG_MODEL_DIR"]);
+        Ok(Config {
+            working_dir: PathBuf::from(self.raw(&["WORKING_DIR"])),
+            workspace,
+            chunking,
+            max_async: positive("MAX_ASYNC", self.parse(&["MAX_ASYNC", "MAX_ASYNC_LLM"])?)?,
+            max_parallel_insert: positive(
+                "MAX_PARALLEL_INSERT",
+                self.parse(&["MAX_PARALLEL_INSERT"])?,
+            )?,
+            processing_threads: self.parse(&["PROCESSING_THREADS"])?,
+            embedding_binding: self.raw(&["EMBEDDING_BINDING"]).to_ascii_lowercase(),
+            embedding_model: self.raw(&["EMBEDDING_MODEL"]),
+            embedding_dim: positive("EMBEDDING_DIM", self.parse(&["EMBEDDING_DIM"])?)?,
+            local_model_dir: (!model_dir.is_empty()).then(|| PathBuf::from(model_dir)),
+            embedding_batch_num: positive(
+                "EMBEDDING_BATCH_NUM",
+                self.parse(&["EMBEDDING_BATCH_NUM", "MAX_EMBED_CHUNK_SIZE"])?,
+            )?,
+            max_embed_tokens: positive("MAX_EMBED_TOKENS", self.parse(&["MAX_EMBED_TOKENS"])?)?,
+            enable_embedding_cache: self.flag(&["ENABLE_EMBEDDING_CACHE"])?,
+            embedding_cache_size: self.parse(&["EMBEDDING_CACHE_SIZE"])?,
+            enable_llm_cache_for_extract: self.flag(&["ENABLE_LLM_CACHE_FOR_EXTRACT"])?,
+            query: QueryDefaults {
+                top_k: self.parse(&["TOP_K"])?,
+                chunk_top_k: self.parse(&["CHUNK_TOP_K"])?,
+                max_entity_tokens: self.parse(&["MAX_ENTITY_TOKENS"])?,
+                max_relation_tokens: self.parse(&["MAX_RELATION_TOKENS"])?,
+                max_total_tokens: self.parse(&["MAX_TOTAL_TOKENS"])?,
+                cosine_threshold: threshold,
+                related_chunk_number: self.parse(&["RELATED_CHUNK_NUMBER"])?,
+                chunk_pick: pick,
+                max_graph_fanout: positive("MAX_GRAPH_FANOUT", self.parse(&["MAX_GRAPH_FANOUT"])?)?,
+            },
+            merge: MergeLimits {
+                max_source_ids_per_entity: positive(
+                    "MAX_SOURCE_IDS_PER_ENTITY",
+                    self.parse(&["MAX_SOURCE_IDS_PER_ENTITY"])?,
+                )?,
+                max_source_ids_per_relation: positive(
+                    "MAX_SOURCE_IDS_PER_RELATION",
+                    self.parse(&["MAX_SOURCE_IDS_PER_RELATION"])?,
+                )?,
+                source_ids_limit: limit,
+                max_file_paths: positive("MAX_FILE_PATHS", self.parse(&["MAX_FILE_PATHS"])?)?,
+            },
+            force_llm_summary_on_merge: self.parse(&["FORCE_LLM_SUMMARY_ON_MERGE"])?,
+            summary_max_tokens: self.parse(&["SUMMARY_MAX_TOKENS"])?,
+            max_file_bytes: self.parse(&["MAX_FILE_BYTES"])?,
+        })
+    }
+}
+
+impl Config {
+    /// The directory this configuration's data lives in (workspace applied).
+    pub fn data_dir(&self) -> PathBuf {
+        if self.workspace.is_empty() {
+            self.working_dir.clone()
+        } else {
+            self.working_dir.join(&self.workspace)
+        }
+    }
+
+    /// The defaults alone.
+    pub fn defaults() -> Config {
+        // The defaults table is validated by a unit test, so this cannot fail.
+        Settings::default()
+            .to_config()
+            .unwrap_or_else(|e| panic!("built-in defaults are invalid: {e}"))
+    }
+}
+
+fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
+    if !path.exists() {
+        return Ok(HashMap::new());
+    }
+    let iter = dotenvy::from_path_iter(path)
+        .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+    let mut out = HashMap::new();
+    for item in iter {
+        let (k, v) = item.map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        out.insert(k, v);
+    }
+    Ok(out)
+}
+
+/// Reads an INI file: `KEY = VALUE` lines; keys in a `[section]` other than `[lightrag]`
+/// become `SECTION_KEY` (so `[postgres] host` is `POSTGRES_HOST`); `#` and `;` start comments.
+pub fn read_ini(path: &Path) -> Result<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Config(format!("cannot read config file {}: {e}", path.display())))?;
+    parse_ini(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+fn parse_ini(text: &str) -> std::result::Result<HashMap<String, String>, String> {
+    let mut out = HashMap::new();
+    let mut section = String::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.trim().to_ascii_uppercase();
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=').or_else(|| line.split_once(':')) else {
+            return Err(format!("line {}: expected KEY = VALUE", n + 1));
+        };
+        let key = k.trim().to_ascii_uppercase();
+        let value = v.trim().trim_matches('"').to_string();
+        let full = if section.is_empty() || section == "LIGHTRAG" {
+            key
+        } else {
+            format!("{section}_{key}")
+        };
+        out.insert(full, value);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> Settings {
+        let mut s = Settings::default();
+        for (k, v) in pairs {
+            s.set(k, *v);
+        }
+        s
+    }
+
+    #[test]
+    fn defaults_are_lightrags() {
+        let c = Config::defaults();
+        assert_eq!(c.chunking.size, 1200);
+        assert_eq!(c.chunking.overlap, 100);
+        assert_eq!(c.query.top_k, 40);
+        assert_eq!(c.query.chunk_top_k, 20);
+        assert_eq!(c.query.max_total_tokens, 30000);
+        assert!((c.query.cosine_threshold - 0.2).abs() < 1e-6);
+        assert_eq!(c.merge.max_file_paths, 75);
+        assert_eq!(c.max_parallel_insert, 3);
+        assert_eq!(c.working_dir, PathBuf::from("./rag_storage"));
+    }
+
+    #[test]
+    fn aliases_and_precedence() {
+        let mut s = with(&[("CHUNK_OVERLAP", "20")]);
+        assert_eq!(s.to_config().unwrap().chunking.overlap, 20);
+        s.set("CHUNK_OVERLAP_SIZE", "30");
+        assert_eq!(s.to_config().unwrap().chunking.overlap, 30);
+        let mut file = HashMap::new();
+        file.insert("TOP_K".to_string(), "5".to_string());
+        let mut s = Settings::default();
+        s.merge(file);
+        s.set("TOP_K", "7");
+        assert_eq!(s.to_config().unwrap().query.top_k, 7);
+    }
+
+    #[test]
+    fn bad_values_are_clear_errors() {
+        let e = with(&[("CHUNK_SIZE", "big")]).to_config().unwrap_err();
+        assert!(e.to_string().contains("CHUNK_SIZE"), "{e}");
+        let e = with(&[("CHUNK_OVERLAP_SIZE", "1200")])
+            .to_config()
+            .unwrap_err();
+        assert!(e.to_string().contains("smaller"), "{e}");
+        assert!(with(&[("ENABLE_EMBEDDING_CACHE", "maybe")])
+            .to_config()
+            .is_err());
+        assert!(with(&[("KG_CHUNK_PICK_METHOD", "x")]).to_config().is_err());
+    }
+
+    #[test]
+    fn ini_sections_prefix_keys() {
+        let m = parse_ini("# c\nTOP_K = 9\n[postgres]\nhost = db\n[lightrag]\nchunk_size: 300\n")
+            .unwrap();
+        assert_eq!(m["TOP_K"], "9");
+        assert_eq!(m["POSTGRES_HOST"], "db");
+        assert_eq!(m["CHUNK_SIZE"], "300");
+        assert!(parse_ini("garbage line").is_err());
+    }
+
+    #[test]
+    fn workspace_is_sanitised() {
+        let c = with(&[("WORKSPACE", "a-b c")]).to_config().unwrap();
+        assert_eq!(c.workspace, "a_b_c");
+        assert!(c.data_dir().ends_with("a_b_c"));
+    }
+}

@@ -1,0 +1,92 @@
+//! The engine: one value that owns the configuration, the ports and the shared state of a
+//! working directory, and offers insert, process, query, delete and maintenance.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::embedding::{embed_all, EmbeddingCache};
+use crate::error::Result;
+use crate::ports::{ChatModel, EmbedPurpose, Embedder, Extractor, Stores};
+use crate::tokenizer::{TiktokenTokenizer, Tokenizer};
+
+/// A LightRAG-style engine over one set of stores.
+pub struct Rag {
+    pub(crate) cfg: Config,
+    pub(crate) stores: Stores,
+    pub(crate) embedder: Arc<dyn Embedder>,
+    pub(crate) extractor: Arc<dyn Extractor>,
+    /// The answer model; `None` gives extractive answers.
+    pub(crate) chat: Option<Arc<dyn ChatModel>>,
+    pub(crate) tokenizer: Arc<dyn Tokenizer>,
+    pub(crate) embed_cache: Option<EmbeddingCache>,
+    /// Serialises graph merges: two documents never merge the same entity at once.
+    pub(crate) merge_lock: tokio::sync::Mutex<()>,
+}
+
+impl Rag {
+    /// Builds an engine; the stores must already be bound to this embedder's model.
+    pub fn new(
+        cfg: Config,
+        stores: Stores,
+        embedder: Arc<dyn Embedder>,
+        extractor: Arc<dyn Extractor>,
+    ) -> Rag {
+        let embed_cache = cfg
+            .enable_embedding_cache
+            .then(|| EmbeddingCache::new(cfg.embedding_cache_size));
+        Rag {
+            cfg,
+            stores,
+            embedder,
+            extractor,
+            chat: None,
+            tokenizer: Arc::new(TiktokenTokenizer::o200k()),
+            embed_cache,
+            merge_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Answers with this chat model instead of extractively.
+    pub fn with_chat_model(mut self, chat: Arc<dyn ChatModel>) -> Rag {
+        self.chat = Some(chat);
+        self
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The stores.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
+    /// The tokenizer budgets are counted with.
+    pub fn tokenizer(&self) -> &dyn Tokenizer {
+        self.tokenizer.as_ref()
+    }
+
+    /// Embedding cache (hits, misses), when the cache is on.
+    pub fn embedding_cache_stats(&self) -> Option<(u64, u64)> {
+        self.embed_cache.as_ref().map(EmbeddingCache::stats)
+    }
+
+    /// Embeds texts in batches through the cache.
+    pub(crate) async fn embed(
+        &self,
+        texts: &[String],
+        purpose: EmbedPurpose,
+    ) -> Result<Vec<Vec<f32>>> {
+        embed_all(
+            self.embedder.as_ref(),
+            self.tokenizer.as_ref(),
+            self.embed_cache.as_ref(),
+            texts,
+            purpose,
+            self.cfg.embedding_batch_num,
+            self.cfg.max_embed_tokens,
+        )
+        .await
+    }
+}

@@ -1,0 +1,250 @@
+//! Applies one document's extraction records to the stores: batched reads of the current
+//! nodes, edges and tracking rows, the pure merge rules, then batched writes and vector updates.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{json, Value};
+
+use super::rules::{dedup_in_order, merge_entity, merge_relation, split_sep};
+use crate::config::SourceIdsLimit;
+use crate::engine::Rag;
+use crate::error::Result;
+use crate::ids::{relation_key, sorted_pair, GRAPH_FIELD_SEP};
+use crate::ports::Namespace;
+use crate::types::{ChunkExtraction, Entity, ExtractedEntity, ExtractedRelation};
+
+/// What a merge changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct MergeStats {
+    pub entities: usize,
+    pub relations: usize,
+}
+
+/// Records grouped by entity name and by sorted relation pair, in first-seen order.
+#[derive(Default)]
+pub(crate) struct Grouped {
+    pub entities: Vec<(String, Vec<ExtractedEntity>)>,
+    pub relations: Vec<((String, String), Vec<ExtractedRelation>)>,
+}
+
+pub(crate) fn group(extractions: &[ChunkExtraction]) -> Grouped {
+    let mut ent_index: HashMap<String, usize> = HashMap::new();
+    let mut rel_index: HashMap<(String, String), usize> = HashMap::new();
+    let mut g = Grouped::default();
+    for ex in extractions {
+        for e in &ex.entities {
+            if e.name.trim().is_empty() || e.description.trim().is_empty() {
+                continue;
+            }
+            let i = *ent_index.entry(e.name.clone()).or_insert_with(|| {
+                g.entities.push((e.name.clone(), Vec::new()));
+                g.entities.len() - 1
+            });
+            g.entities[i].1.push(e.clone());
+        }
+        for r in &ex.relations {
+            if r.src == r.tgt || r.src.trim().is_empty() || r.tgt.trim().is_empty() {
+                continue;
+            }
+            let (a, b) = sorted_pair(&r.src, &r.tgt);
+            let key = (a.to_string(), b.to_string());
+            let i = *rel_index.entry(key.clone()).or_insert_with(|| {
+                g.relations.push((key, Vec::new()));
+                g.relations.len() - 1
+            });
+            g.relations[i].1.push(r.clone());
+        }
+    }
+    g
+}
+
+fn chunk_ids_of(v: Option<&Value>) -> Option<Vec<String>> {
+    v.and_then(|v| v.get("chunk_ids"))
+        .and_then(|c| c.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+}
+
+fn tracking_row(ids: &[String]) -> Value {
+    json!({"chunk_ids": ids, "count": ids.len()})
+}
+
+impl Rag {
+    /// Merges a document's records into the graph, tracking rows and vector sets.
+    /// The caller holds `merge_lock`. `fresh` ignores stored state (rebuild after a delete).
+    pub(crate) async fn apply_merge(&self, grouped: &Grouped, fresh: bool) -> Result<MergeStats> {
+        let limits = &self.cfg.merge;
+        let now = crate::types::now_epoch();
+        let mut names: Vec<String> = grouped.entities.iter().map(|(n, _)| n.clone()).collect();
+        for ((a, b), _) in &grouped.relations {
+            names.push(a.clone());
+            names.push(b.clone());
+        }
+        let names = dedup_in_order(names);
+        let pairs: Vec<(String, String)> =
+            grouped.relations.iter().map(|(p, _)| p.clone()).collect();
+        let rel_keys: Vec<String> = pairs.iter().map(|(a, b)| relation_key(a, b)).collect();
+
+        // One batched read per kind.
+        let stored_nodes = self.stores.graph.get_nodes(&names).await?;
+        let stored_edges = self.stores.graph.get_edges(&pairs).await?;
+        let ent_tracking = self
+            .stores
+            .kv
+            .get_many(Namespace::EntityChunks, &names)
+            .await?;
+        let rel_tracking = self
+            .stores
+            .kv
+            .get_many(Namespace::RelationChunks, &rel_keys)
+            .await?;
+        let ent_tracking: HashMap<&String, Vec<String>> = names
+            .iter()
+            .zip(ent_tracking.iter())
+            .filter_map(|(n, v)| chunk_ids_of(v.as_ref()).map(|ids| (n, ids)))
+            .collect();
+
+        let mut nodes: BTreeMap<String, Entity> = BTreeMap::new();
+        let mut node_ids: HashMap<String, Vec<String>> = HashMap::new();
+        for (name, recs) in &grouped.entities {
+            let stored = if fresh { None } else { stored_nodes.get(name) };
+            let tracked = if fresh {
+                None
+            } else {
+                ent_tracking.get(name).map(Vec::as_slice)
+            };
+            if let Some(m) = merge_entity(name, stored, tracked, recs, limits, now) {
+                node_ids.insert(name.clone(), m.all_chunk_ids);
+                nodes.insert(name.clone(), m.record);
+            }
+        }
+
+        let mut edges = Vec::new();
+        let mut edge_rows = Vec::new();
+        for (((a, b), recs), key) in grouped.relations.iter().zip(&rel_keys) {
+            let i = pairs
+                .iter()
+                .position(|p| p.0 == *a && p.1 == *b)
+                .unwrap_or(0);
+            let stored = if fresh {
+                None
+            } else {
+                stored_edges.get(&(a.clone(), b.clone()))
+            };
+            let tracked = if fresh {
+                None
+            } else {
+                chunk_ids_of(rel_tracking[i].as_ref())
+            };
+            let Some(m) = merge_relation((a, b), stored, tracked.as_deref(), recs, limits, now)
+            else {
+                continue;
+            };
+            // Endpoints: create missing ones, and make the relation's chunks sources of each.
+            for end in [a, b] {
+                let exists = nodes.contains_key(end) || stored_nodes.contains_key(end);
+                if !exists {
+                    let sources = dedup_in_order(recs.iter().map(|r| r.source_id.clone()));
+                    let paths = dedup_in_order(recs.iter().map(|r| r.file_path.clone()));
+                    nodes.insert(
+                        end.clone(),
+                        Entity {
+                            entity_id: end.clone(),
+                            entity_type: "UNKNOWN".into(),
+                            description: m.record.description.clone(),
+                            source_id: sources.join(GRAPH_FIELD_SEP),
+                            file_path: paths.join(GRAPH_FIELD_SEP),
+                            created_at: now,
+                            truncate: String::new(),
+                        },
+                    );
+                    node_ids.insert(end.clone(), sources);
+                    continue;
+                }
+                let node = match nodes.get(end) {
+                    Some(n) => n.clone(),
+                    None => match stored_nodes.get(end) {
+                        Some(n) => n.clone(),
+                        None => continue,
+                    },
+                };
+                let known = node_ids
+                    .get(end)
+                    .cloned()
+                    .or_else(|| ent_tracking.get(end).cloned())
+                    .unwrap_or_else(|| split_sep(&node.source_id));
+                let extra: Vec<String> = recs
+                    .iter()
+                    .map(|r| r.source_id.clone())
+                    .filter(|id| !known.contains(id))
+                    .collect();
+                if extra.is_empty() {
+                    continue;
+                }
+                let all = dedup_in_order(known.into_iter().chain(extra));
+                let max = limits.max_source_ids_per_entity;
+                let kept: Vec<String> = match limits.source_ids_limit {
+                    SourceIdsLimit::Keep => all.iter().take(max).cloned().collect(),
+                    SourceIdsLimit::Fifo => all
+                        .iter()
+                        .skip(all.len().saturating_sub(max))
+                        .cloned()
+                        .collect(),
+                };
+                let mut updated = node;
+                updated.source_id = kept.join(GRAPH_FIELD_SEP);
+                updated.created_at = now;
+                node_ids.insert(end.clone(), all);
+                nodes.insert(end.clone(), updated);
+            }
+            edge_rows.push((key.clone(), tracking_row(&m.all_chunk_ids)));
+            edges.push(m.record);
+        }
+
+        let node_list: Vec<Entity> = nodes.into_values().collect();
+        let node_rows: Vec<(String, Value)> = node_ids
+            .iter()
+            .map(|(n, ids)| (n.clone(), tracking_row(ids)))
+            .collect();
+        let stats = MergeStats {
+            entities: node_list.len(),
+            relations: edges.len(),
+        };
+        self.stores.graph.upsert_nodes(node_list.clone()).await?;
+        self.stores.graph.upsert_edges(edges.clone()).await?;
+        self.stores
+            .kv
+            .upsert(Namespace::EntityChunks, node_rows)
+            .await?;
+        self.stores
+            .kv
+            .upsert(Namespace::RelationChunks, edge_rows)
+            .await?;
+        self.index_entities(&node_list).await?;
+        self.index_relations(&edges).await?;
+        Ok(stats)
+    }
+}
+
+/// The recovery index rows of a document (`full_entities`, `full_relations`).
+pub(crate) fn recovery_rows(g: &Grouped) -> (Value, Value) {
+    let mut names: Vec<String> = g.entities.iter().map(|(n, _)| n.clone()).collect();
+    for ((a, b), _) in &g.relations {
+        names.push(a.clone());
+        names.push(b.clone());
+    }
+    names.sort();
+    names.dedup();
+    let pairs: Vec<Vec<String>> = g
+        .relations
+        .iter()
+        .map(|((a, b), _)| vec![a.clone(), b.clone()])
+        .collect();
+    (
+        json!({"entity_names": names, "count": names.len()}),
+        json!({"relation_pairs": pairs, "count": pairs.len()}),
+    )
+}

@@ -1,0 +1,157 @@
+//! Enqueueing: a document gets its stable identity (its key), unchanged re-inserts are no-ops,
+//! a changed document replaces its older version, and identical content under another key is
+//! recorded as a duplicate.
+
+use serde_json::{json, Map, Value};
+
+use crate::engine::Rag;
+use crate::error::{Error, Result};
+use crate::ids::{doc_id, md5_hex};
+use crate::ports::Namespace;
+use crate::types::{now_iso, DocStatus, DocStatusRecord, FullDoc};
+
+/// A document to insert: its key (a file path relative to what was inserted, or a caller key)
+/// and its text.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub key: String,
+    pub content: String,
+}
+
+/// What enqueueing did with one document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnqueueOutcome {
+    /// New: now pending.
+    Added { doc_id: String },
+    /// Same key, same content, already processed: nothing to do.
+    Unchanged { doc_id: String },
+    /// Same key, same content, not yet processed (or failed): pending again.
+    Requeued { doc_id: String },
+    /// Same key, new content: the old version's contributions were removed; now pending.
+    Replaced { doc_id: String },
+    /// The same content exists under another key; recorded as a failed `dup-` row.
+    Duplicate { doc_id: String, original: String },
+}
+
+/// The first 250 characters of the stripped body, as LightRAG's `content_summary`.
+fn summary(content: &str) -> String {
+    let mut s: String = content.chars().take(250).collect();
+    if content.chars().count() > 250 {
+        s.push_str("...");
+    }
+    s
+}
+
+impl Rag {
+    /// Registers documents for processing. Processing happens in [`Rag::process_pending`].
+    pub async fn enqueue(
+        &self,
+        docs: Vec<NewDocument>,
+        track_id: &str,
+    ) -> Result<Vec<EnqueueOutcome>> {
+        let mut out = Vec::with_capacity(docs.len());
+        for (index, doc) in docs.into_iter().enumerate() {
+            out.push(self.enqueue_one(doc, track_id, index).await?);
+        }
+        Ok(out)
+    }
+
+    async fn enqueue_one(
+        &self,
+        doc: NewDocument,
+        track_id: &str,
+        index: usize,
+    ) -> Result<EnqueueOutcome> {
+        let content = doc.content.trim().to_string();
+        if content.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "{}: the document is empty",
+                doc.key
+            )));
+        }
+        let id = doc_id(&doc.key);
+        let hash = md5_hex(&content);
+        let store = &self.stores.doc_status;
+        let mut replaced = false;
+        if let Some(existing) = store.get(&id).await? {
+            if existing.content_hash.as_deref() == Some(hash.as_str()) {
+                if existing.status == DocStatus::Processed {
+                    return Ok(EnqueueOutcome::Unchanged { doc_id: id });
+                }
+                let mut row = existing;
+                row.status = DocStatus::Pending;
+                row.error_msg = None;
+                row.updated_at = now_iso();
+                store.upsert(vec![(id.clone(), row)]).await?;
+                return Ok(EnqueueOutcome::Requeued { doc_id: id });
+            }
+            self.delete_document(&id).await?;
+            replaced = true;
+        }
+        if let Some((original, orig_row)) = store.find_by_content_hash(&hash, Some(&id)).await? {
+            let dup_id = format!(
+                "dup-{}",
+                md5_hex(&format!("{id}-{track_id}-{index}-{}", doc.key))
+            );
+            let mut metadata = Map::new();
+            metadata.insert("is_duplicate".into(), Value::Bool(true));
+            metadata.insert("duplicate_kind".into(), json!("content_hash"));
+            metadata.insert("original_doc_id".into(), json!(original));
+            metadata.insert("original_track_id".into(), json!(orig_row.track_id));
+            let now = now_iso();
+            let row = DocStatusRecord {
+                content_summary: format!("[DUPLICATE:content_hash] Original document: {original}"),
+                content_length: content.chars().count(),
+                file_path: doc.key.clone(),
+                status: DocStatus::Failed,
+                created_at: now.clone(),
+                updated_at: now,
+                track_id: track_id.to_string(),
+                chunks_count: 0,
+                chunks_list: vec![],
+                error_msg: Some(format!(
+                    "Identical content already exists under another filename. Original doc_id: {original}, Status: {}",
+                    orig_row.status
+                )),
+                metadata,
+                content_hash: Some(hash),
+            };
+            store.upsert(vec![(dup_id.clone(), row)]).await?;
+            return Ok(EnqueueOutcome::Duplicate {
+                doc_id: dup_id,
+                original,
+            });
+        }
+        let full = FullDoc {
+            content: content.clone(),
+            file_path: doc.key.clone(),
+            content_hash: Some(hash.clone()),
+        };
+        let full = serde_json::to_value(&full).map_err(Error::storage)?;
+        self.stores
+            .kv
+            .upsert(Namespace::FullDocs, vec![(id.clone(), full)])
+            .await?;
+        let now = now_iso();
+        let row = DocStatusRecord {
+            content_summary: summary(&content),
+            content_length: content.chars().count(),
+            file_path: doc.key,
+            status: DocStatus::Pending,
+            created_at: now.clone(),
+            updated_at: now,
+            track_id: track_id.to_string(),
+            chunks_count: 0,
+            chunks_list: vec![],
+            error_msg: None,
+            metadata: Map::new(),
+            content_hash: Some(hash),
+        };
+        store.upsert(vec![(id.clone(), row)]).await?;
+        Ok(if replaced {
+            EnqueueOutcome::Replaced { doc_id: id }
+        } else {
+            EnqueueOutcome::Added { doc_id: id }
+        })
+    }
+}

@@ -1,0 +1,79 @@
+//! Keywords from the question itself, when no LLM is configured: low-level keywords are the
+//! names and concrete terms in the question, the high-level keyword is its content as one phrase.
+
+use super::Keywords;
+use crate::text::{content_words, is_stopword, words};
+
+/// Lowercase words that may sit inside a name ("Bank of England").
+const CONNECTORS: &[&str] = &["of", "and", "de", "von", "van", "la", "del", "&"];
+
+/// Capitalised runs ("Lake Varna", "Nordholm Institute") and the remaining content words.
+pub fn offline_keywords(question: &str) -> Keywords {
+    let ws = words(question);
+    let mut names: Vec<String> = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    let mut in_name = vec![false; ws.len()];
+    for (i, w) in ws.iter().enumerate() {
+        let cap = w.chars().next().is_some_and(char::is_uppercase);
+        let stop = is_stopword(&w.to_lowercase());
+        let next_cap = ws
+            .get(i + 1)
+            .is_some_and(|n| n.chars().next().is_some_and(char::is_uppercase));
+        if !run.is_empty() && CONNECTORS.contains(w) && next_cap {
+            run.push(w);
+            in_name[i] = true;
+            continue;
+        }
+        // A capitalised stopword at the start ("What", "Who") is not a name.
+        if cap && !(stop && run.is_empty()) {
+            run.push(w);
+            in_name[i] = true;
+        } else {
+            if !run.is_empty() {
+                names.push(run.join(" "));
+            }
+            run.clear();
+        }
+    }
+    if !run.is_empty() {
+        names.push(run.join(" "));
+    }
+    let mut low = names.clone();
+    for (i, w) in ws.iter().enumerate() {
+        let lw = w.to_lowercase();
+        if !in_name[i] && lw.chars().count() > 2 && !is_stopword(&lw) && !low.contains(&lw) {
+            low.push(lw);
+        }
+    }
+    let content = content_words(question);
+    let high = if content.is_empty() {
+        vec![]
+    } else {
+        vec![content.join(" ")]
+    };
+    Keywords {
+        high_level: high,
+        low_level: low,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_terms() {
+        let k = offline_keywords("Who founded the Nordholm Institute of Hydrology in 1921?");
+        assert_eq!(k.low_level[0], "Nordholm Institute of Hydrology");
+        assert!(k.low_level.contains(&"founded".to_string()));
+        assert!(k.low_level.contains(&"1921".to_string()));
+        assert_eq!(k.high_level.len(), 1);
+    }
+
+    #[test]
+    fn trivial_question_gives_nothing() {
+        let k = offline_keywords("what is it?");
+        assert!(k.low_level.is_empty());
+        assert!(k.high_level.is_empty());
+    }
+}
