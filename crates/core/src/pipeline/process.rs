@@ -79,7 +79,7 @@ impl Rag {
             documents: ids.len(),
         });
         let mut report = ProcessReport::default();
-        let results: Vec<(String, Result<DocOutcome>)> = stream::iter(ids)
+        let mut runs = stream::iter(ids)
             .map(|id| {
                 let progress = progress.clone();
                 async move {
@@ -87,12 +87,12 @@ impl Rag {
                     (id, r)
                 }
             })
-            .buffer_unordered(self.cfg.max_parallel_insert)
-            .collect()
-            .await;
-        for (id, r) in results {
+            .buffer_unordered(self.cfg.max_parallel_insert);
+        // Each document is reported the moment it ends.
+        while let Some((id, r)) = runs.next().await {
             match r {
                 Ok(o) => {
+                    tracing::info!(doc_id = %id, chunks = o.chunks, "document processed");
                     report.chunks += o.chunks;
                     report.entities += o.merged.entities;
                     report.relations += o.merged.relations;
@@ -106,6 +106,7 @@ impl Rag {
                 }
                 Err(e) => {
                     let msg = e.to_string();
+                    tracing::warn!(doc_id = %id, "document failed: {msg}");
                     // Record the failure; if even that fails the document stays resumable.
                     if let Err(e2) = self.mark_failed(&id, &msg).await {
                         tracing::error!(doc_id = %id, "cannot record failure: {e2}");

@@ -6,8 +6,9 @@
 //! definitions are skipped; `#` headings (and setext underlines) become heading blocks; `>`
 //! quote markers and list markers (`-`, `*`, `+`, `•`, `1.`, `1)`, task boxes) are stripped;
 //! table rows become one block per cell. A single line break inside a paragraph is treated as
-//! wrapping (the lines are joined) when the previous line is long (40+ characters); after a
-//! short line it separates blocks, so one-line titles and `Key: value` lines stand alone.
+//! wrapping (the lines are joined) when the previous line is long (40+ characters) and the new
+//! line is not a `Label: value` line; otherwise it separates blocks, so one-line titles and
+//! `Key: value` lines stand alone.
 //!
 //! Inline handling: emphasis markers (`*`, `_`, `~~`) and backticks are dropped (intra-word
 //! underscores are kept), links and images keep their text, footnote references, HTML tags and
@@ -131,6 +132,7 @@ pub fn blocks(text: &str) -> Vec<Block> {
             continue;
         }
         let joins = b.last_line_chars >= WRAP_MIN_CHARS
+            && !is_label_line(line)
             && matches!(
                 b.current.as_ref().map(|c| c.kind),
                 Some(BlockKind::Paragraph | BlockKind::ListItem)
@@ -148,6 +150,19 @@ pub fn blocks(text: &str) -> Vec<Block> {
     }
     b.flush();
     b.blocks
+}
+
+/// A `Label: value` line ("Founded: 1949", "Chief executive: Jonas Feld"): a capitalised label
+/// of one to four words and a colon.
+fn is_label_line(line: &str) -> bool {
+    let Some(colon) = line.get(..40).unwrap_or(line).find(':') else {
+        return false;
+    };
+    let label = &line[..colon];
+    line.starts_with(char::is_uppercase)
+        && line[colon + 1..].starts_with(' ')
+        && (1..=4).contains(&label.split_whitespace().count())
+        && label.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-')
 }
 
 /// `---`, `***`, `___`, `===` (three or more, spaces allowed).
@@ -399,12 +414,19 @@ mod tests {
     }
 
     #[test]
-    fn short_lines_stand_alone() {
+    fn short_lines_and_label_lines_stand_alone() {
         assert_eq!(
-            texts("Founded: 1962\nHeadquarters: Oslo"),
+            texts(
+                "Founded: 1962\nFounders: Oskar Brand and a group of Port Ostra merchants\n\
+                 Chief executive: Jonas Feld"
+            ),
             vec![
                 ("Founded: 1962".into(), BlockKind::Paragraph),
-                ("Headquarters: Oslo".into(), BlockKind::Paragraph),
+                (
+                    "Founders: Oskar Brand and a group of Port Ostra merchants".into(),
+                    BlockKind::Paragraph
+                ),
+                ("Chief executive: Jonas Feld".into(), BlockKind::Paragraph),
             ]
         );
     }

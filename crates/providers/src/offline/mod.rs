@@ -18,8 +18,7 @@
 //!   Corporation" → "Acme Corporation", "Dr. Mara Lindqvist" → "Mara Lindqvist"), possessives
 //!   are removed ("Acme's" → "Acme"), and names keep their original case. Within a chunk a lone
 //!   surname or first name that matches exactly one longer person name ("Lindqvist", "Mara" →
-//!   "Mara Lindqvist"), and a lone first word of exactly one organization name ("Acme" → "Acme
-//!   Corporation"), are merged into it.
+//!   "Mara Lindqvist") is merged into it.
 //! - **Entity types** come from small word lists, in LightRAG's lowercase vocabulary: `person`
 //!   (an honorific, or a two-word name starting with a common first name), `organization`
 //!   ("Inc", "University", "Institute", "Bank", "Council", ...), `location` ("River", "Lake",
@@ -127,6 +126,7 @@ struct Acc {
     /// Sentence indexes, ascending, distinct.
     sents: Vec<usize>,
     person_cue: bool,
+    person_hint: bool,
     place_cue: bool,
     acronym: bool,
     /// The entity this acronym abbreviates ("National Weather Service (NWS)").
@@ -185,6 +185,7 @@ impl OfflineExtractor {
                     name: m.name.clone(),
                     sents: Vec::new(),
                     person_cue: false,
+                    person_hint: false,
                     place_cue: false,
                     acronym: m.acronym,
                     expansion: None,
@@ -196,6 +197,7 @@ impl OfflineExtractor {
                 acc.sents.push(m.sent);
             }
             acc.person_cue |= m.person_cue;
+            acc.person_hint |= m.person_hint;
             acc.place_cue |= m.place_cue;
             mention_ent.push(e);
         }
@@ -245,10 +247,13 @@ impl OfflineExtractor {
         }
     }
 
-    /// The first [`DESCRIPTION_SENTENCES`] distinct sentences, cut and joined.
+    /// The first [`DESCRIPTION_SENTENCES`] distinct sentences (body text before headings), cut
+    /// and joined.
     fn describe(&self, sents: &[Sent], which: &[usize]) -> String {
         let mut parts: Vec<&str> = Vec::new();
-        for &si in which {
+        let body = which.iter().filter(|&&si| !sents[si].title);
+        let titles = which.iter().filter(|&&si| sents[si].title);
+        for &si in body.chain(titles) {
             let text = sents[si].text;
             if !parts.contains(&text) {
                 parts.push(text);
@@ -407,8 +412,8 @@ fn find_expansions(sents: &[Sent], mentions: &[Mention], mention_ent: &[usize], 
     }
 }
 
-/// Merges lone first names, surnames and organization first words into the one longer name
-/// they match; returns each entity's canonical entity.
+/// Merges a lone surname or first name into the one longer name it matches (a person, or a
+/// plain two-word name for a surname); returns each entity's canonical entity.
 fn merge_aliases(accs: &mut [Acc]) -> Vec<usize> {
     let n = accs.len();
     let mut canon: Vec<usize> = (0..n).collect();
@@ -430,13 +435,15 @@ fn merge_aliases(accs: &mut [Acc]) -> Vec<usize> {
             .filter(|&c| accs[c].name.split(' ').next() == Some(name.as_str()))
             .collect();
         if let [c] = with_last[..] {
-            if types[c] == "person" || accs[e].person_cue {
+            // A surname alone: the longer name is a person, or a plain two-word name.
+            let plain_pair = types[c] == "other" && accs[c].name.split(' ').count() == 2;
+            if types[c] == "person" || accs[e].person_cue || accs[e].person_hint || plain_pair {
                 canon[e] = c;
                 continue;
             }
         }
         if let [c] = with_first[..] {
-            if matches!(types[c], "person" | "organization") {
+            if types[c] == "person" {
                 canon[e] = c;
             }
         }
@@ -444,12 +451,16 @@ fn merge_aliases(accs: &mut [Acc]) -> Vec<usize> {
     for e in 0..n {
         let c = canon[e];
         if c != e {
-            let (sents, person_cue) = (std::mem::take(&mut accs[e].sents), accs[e].person_cue);
+            let sents = std::mem::take(&mut accs[e].sents);
+            let (cue, hint) = (accs[e].person_cue, accs[e].person_hint);
+            let surname = accs[c].name.ends_with(accs[e].name.as_str());
             let target = &mut accs[c];
             target.sents.extend(sents);
             target.sents.sort_unstable();
             target.sents.dedup();
-            target.person_cue |= person_cue;
+            target.person_cue |= cue;
+            // Only people are referred to by their last name alone.
+            target.person_hint |= hint || surname;
         }
     }
     canon
@@ -505,7 +516,7 @@ fn entity_type(accs: &[Acc], e: usize) -> &'static str {
             return ty;
         }
     }
-    if words.len() >= 2 && flags[0] & FIRST_NAME != 0 {
+    if (words.len() >= 2 && flags[0] & FIRST_NAME != 0) || acc.person_hint {
         return "person";
     }
     if words.len() == 1 && flags[0] & PLACE != 0 {

@@ -13,8 +13,9 @@
 //! Capitalisation is weak evidence at the start of a sentence and in headings, so:
 //! - a sentence-initial word is skipped when it is a stopword or sentence starter ("However",
 //!   "The") or appears in lowercase elsewhere in the chunk; a sentence-initial name of one word
-//!   is kept only when the same word is capitalised mid-sentence somewhere in the chunk, is an
-//!   acronym, has digits, is possessive, or is a known first name or place;
+//!   is kept only when the chunk also uses the word as a name of its own mid-sentence, or as a
+//!   surname after a first name or honorific ("Mara Lindqvist", "Dr. Lindqvist"), or when it
+//!   is an acronym, has digits, is possessive, or is a known first name or place;
 //! - in headings, all-caps lines and title-case one-line paragraphs, only words the body text
 //!   also capitalises mid-sentence count (plus honorifics).
 //!
@@ -23,8 +24,8 @@
 use std::collections::HashSet;
 
 use super::lexicon::{
-    ABBREV, ABBREV_END, DATE, EVENT, FIRST_NAME, HONORIFIC, NOT_ACRONYM, OF_HEAD, ORG, PARTICLE,
-    PLACE, PLACE_PREP, STOP,
+    ABBREV, ABBREV_END, ARTIFACT, CONCEPT, CONTENT, DATA, DATE, EVENT, FIRST_NAME, HONORIFIC,
+    LOC, METHOD, NOT_ACRONYM, OF_HEAD, ORG, PARTICLE, PERSON_VERB, PLACE, PLACE_PREP, ROLE, STOP,
 };
 use super::tokens::Tok;
 
@@ -47,8 +48,11 @@ pub struct Mention {
     /// Token range of the name (without honorifics).
     pub start: usize,
     pub end: usize,
-    /// An honorific stood in front ("Dr. Lindqvist").
+    /// An honorific or title stood in front ("Dr. Lindqvist", "Foreign Minister Sofia Renn").
     pub person_cue: bool,
+    /// A weaker person cue: a role noun in front ("the geologist Tomas Berg", "the mayor,
+    /// Edvin Harlow") or a reporting verb after ("Berg said").
+    pub person_hint: bool,
     /// "in", "near", "at" ... stood in front.
     pub place_cue: bool,
     /// A single all-caps word.
@@ -58,9 +62,16 @@ pub struct Mention {
 /// Longest name kept, in words.
 const MAX_NAME_WORDS: usize = 8;
 
+/// Cue words that are generic nouns on their own ("River", "University", "Flood").
+const GENERIC: u32 = ORG | LOC | EVENT | METHOD | CONCEPT | CONTENT | ARTIFACT | DATA;
+
 struct Ctx<'s> {
     /// Words capitalised mid-sentence in body text.
     confirmed: HashSet<&'s str>,
+    /// Words capitalised mid-sentence in body text with no name word on either side.
+    alone: HashSet<&'s str>,
+    /// Words that follow a first name or an honorific mid-sentence ("Mara Lindqvist").
+    surnames: HashSet<&'s str>,
     /// Words written in lowercase somewhere in the chunk.
     lower_seen: HashSet<&'s str>,
 }
@@ -83,6 +94,8 @@ pub fn is_name_word(t: &Tok) -> bool {
 pub fn find(sents: &[Sent]) -> Vec<Mention> {
     let mut ctx = Ctx {
         confirmed: HashSet::new(),
+        alone: HashSet::new(),
+        surnames: HashSet::new(),
         lower_seen: HashSet::new(),
     };
     for s in sents {
@@ -92,6 +105,15 @@ pub fn find(sents: &[Sent]) -> Vec<Mention> {
             }
             if !s.title && Some(i) != s.first_word && is_name_word(t) {
                 ctx.confirmed.insert(t.text);
+                let prev = i.checked_sub(1).map(|p| &s.toks[p]);
+                let before = prev.is_some_and(is_name_word);
+                let after = !t.ends_name && s.toks.get(i + 1).is_some_and(is_name_word);
+                if !before && !after {
+                    ctx.alone.insert(t.text);
+                }
+                if prev.is_some_and(|p| before && p.flags & (FIRST_NAME | HONORIFIC) != 0) {
+                    ctx.surnames.insert(t.text);
+                }
             }
         }
     }
@@ -205,10 +227,14 @@ fn connector(s: &Sent, start: usize, end: usize, joined: bool, ctx: &Ctx) -> Opt
 fn mention(s: &Sent, si: usize, start: usize, end: usize, ctx: &Ctx) -> Option<Mention> {
     let toks = &s.toks;
     let (mut a, b) = (start, end);
+    // Drop everything up to the last title that is followed by a name word.
     let mut person_cue = false;
-    while b - a >= 2 && toks[a].flags & HONORIFIC != 0 && is_name_word(&toks[a + 1]) {
-        person_cue = true;
-        a += 1;
+    for k in start..b - 1 {
+        let next = &toks[k + 1];
+        if toks[k].flags & HONORIFIC != 0 && is_name_word(next) && next.flags & HONORIFIC == 0 {
+            person_cue = true;
+            a = k + 1;
+        }
     }
     if toks[a].flags & HONORIFIC != 0 && b - a == 1 {
         return None;
@@ -226,10 +252,11 @@ fn mention(s: &Sent, si: usize, start: usize, end: usize, ctx: &Ctx) -> Option<M
         }
         if b - a == 1 {
             let t = &toks[a];
-            let keep = confirmed(t)
+            let keep = ctx.alone.contains(t.text)
+                || ctx.surnames.contains(t.text)
                 || t.all_caps
                 || t.has_digit
-                || t.ends_name
+                || t.possessive
                 || t.flags & (FIRST_NAME | PLACE) != 0;
             if !keep {
                 return None;
@@ -237,6 +264,10 @@ fn mention(s: &Sent, si: usize, start: usize, end: usize, ctx: &Ctx) -> Option<M
         }
     }
     if b - a > MAX_NAME_WORDS {
+        return None;
+    }
+    // A cue word alone ("River", "University", "Flood") is a common noun, not a name.
+    if b - a == 1 && !toks[a].all_caps && toks[a].flags & GENERIC != 0 {
         return None;
     }
     let mut name = String::new();
@@ -260,12 +291,17 @@ fn mention(s: &Sent, si: usize, start: usize, end: usize, ctx: &Ctx) -> Option<M
         && toks[p - 1].lower_initial
         && toks[p - 1].flags & PLACE_PREP != 0
         && !toks[b - 1].possessive;
+    let role_before = |k: usize| k < toks.len() && toks[k].lower_initial && toks[k].flags & ROLE != 0;
+    let person_hint = (start >= 1 && role_before(start - 1))
+        || (start >= 2 && toks[start - 1].text == "," && role_before(start - 2))
+        || toks.get(b).is_some_and(|t| t.lower_initial && t.flags & PERSON_VERB != 0);
     Some(Mention {
         name,
         sent: si,
         start: a,
         end: b,
         person_cue,
+        person_hint,
         place_cue,
         acronym: b - a == 1 && toks[a].all_caps,
     })
