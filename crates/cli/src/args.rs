@@ -50,6 +50,41 @@ pub enum Command {
     Check(CheckArgs),
     /// Re-derive the vector indexes from the graph and the chunks (also after a model change).
     RebuildVectors,
+    /// Measure ingest or retrieval on a generated corpus (see docs/benchmarks.md).
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// What to measure: insert (documents through the whole pipeline) or retrieval (query
+    /// context building on a large generated graph, no answer).
+    #[arg(long, default_value = "insert", value_parser = ["insert", "retrieval"])]
+    pub component: String,
+    /// insert: documents to generate.
+    #[arg(long, default_value_t = 1000)]
+    pub docs: usize,
+    /// insert: tokens per generated document (about).
+    #[arg(long, default_value_t = 1000)]
+    pub doc_tokens: usize,
+    /// retrieval: entities in the generated graph.
+    #[arg(long, default_value_t = 100_000)]
+    pub entities: usize,
+    /// retrieval: relations in the generated graph.
+    #[arg(long, default_value_t = 200_000)]
+    pub relations: usize,
+    /// retrieval: queries per mode.
+    #[arg(long, default_value_t = 200)]
+    pub queries: usize,
+    /// retrieval: queries in flight at once.
+    #[arg(long, default_value_t = 1)]
+    pub concurrency: usize,
+    /// Keep the generated working directory here (default: a temporary directory); an existing
+    /// retrieval graph there is reused.
+    #[arg(long)]
+    pub bench_dir: Option<PathBuf>,
+    /// Print the results as JSON too.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The `lightrag` command: the engine on the embedded default, from any directory.
 
 mod args;
+mod bench;
 mod cmd;
 mod files;
 mod setup;
@@ -45,8 +46,10 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     let cfg = setup::load_config(&cli.global)?;
-    if matches!(cli.command, Command::RebuildVectors) {
-        return cmd::check::rebuild_fresh(cfg).await;
+    match &cli.command {
+        Command::RebuildVectors => return cmd::check::rebuild_fresh(cfg).await,
+        Command::Bench(a) => return bench::run(cfg, a).await,
+        _ => {}
     }
     let engine = Engine::open(cfg)?;
     let result = match &cli.command {
@@ -56,7 +59,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Delete(a) => cmd::delete::run(&engine, a).await,
         Command::Graph { command } => cmd::graph::run(&engine, command).await,
         Command::Check(a) => cmd::check::check(&engine, a).await,
-        Command::RebuildVectors => Ok(()),
+        Command::RebuildVectors | Command::Bench(_) => Ok(()),
     };
     engine.close().await?;
     result

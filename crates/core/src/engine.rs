@@ -19,6 +19,8 @@ pub struct Rag {
     pub(crate) chat: Option<Arc<dyn ChatModel>>,
     pub(crate) tokenizer: Arc<dyn Tokenizer>,
     pub(crate) embed_cache: Option<EmbeddingCache>,
+    /// Time spent per ingest stage.
+    pub(crate) timings: crate::timings::Timings,
     /// Serialises graph merges: two documents never merge the same entity at once.
     pub(crate) merge_lock: tokio::sync::Mutex<()>,
 }
@@ -42,6 +44,7 @@ impl Rag {
             chat: None,
             tokenizer: Arc::new(TiktokenTokenizer::o200k()),
             embed_cache,
+            timings: Default::default(),
             merge_lock: tokio::sync::Mutex::new(()),
         }
     }
@@ -67,6 +70,11 @@ impl Rag {
         self.tokenizer.as_ref()
     }
 
+    /// Cumulative time per ingest stage since the engine was built.
+    pub fn timings(&self) -> crate::timings::TimingSnapshot {
+        self.timings.snapshot()
+    }
+
     /// Embedding cache (hits, misses), when the cache is on.
     pub fn embedding_cache_stats(&self) -> Option<(u64, u64)> {
         self.embed_cache.as_ref().map(EmbeddingCache::stats)
@@ -78,7 +86,7 @@ impl Rag {
         texts: &[String],
         purpose: EmbedPurpose,
     ) -> Result<Vec<Vec<f32>>> {
-        embed_all(
+        let work = embed_all(
             self.embedder.as_ref(),
             self.tokenizer.as_ref(),
             self.embed_cache.as_ref(),
@@ -86,7 +94,7 @@ impl Rag {
             purpose,
             self.cfg.embedding_batch_num,
             self.cfg.max_embed_tokens,
-        )
-        .await
+        );
+        self.timings.time_async(crate::timings::Stage::Embedding, work).await
     }
 }

@@ -7,6 +7,7 @@ use crate::engine::Rag;
 use crate::error::Result;
 use crate::ids::{entity_vector_id, relation_vector_id};
 use crate::ports::EmbedPurpose;
+use crate::timings::Stage;
 use crate::types::{Chunk, Entity, Relation, VectorRecord};
 
 /// The text an entity is embedded from: `name\ndescription`.
@@ -67,7 +68,8 @@ impl Rag {
                 meta: chunk_meta(c),
             })
             .collect();
-        self.stores.chunks_vdb.upsert(records).await
+        let write = self.stores.chunks_vdb.upsert(records);
+        self.timings.time_async(Stage::VectorWrites, write).await
     }
 
     /// Embeds and stores entity vectors, skipping entities whose stored content is unchanged.
@@ -133,10 +135,11 @@ impl Rag {
             .zip(metas)
             .map(|((id, vector), meta)| VectorRecord { id, vector, meta })
             .collect();
-        match set {
-            VectorSet::Entities => self.stores.entities_vdb.upsert(records).await,
-            VectorSet::Relations => self.stores.relationships_vdb.upsert(records).await,
-        }
+        let store = match set {
+            VectorSet::Entities => &self.stores.entities_vdb,
+            VectorSet::Relations => &self.stores.relationships_vdb,
+        };
+        self.timings.time_async(Stage::VectorWrites, store.upsert(records)).await
     }
 }
 

@@ -23,6 +23,7 @@ pub mod ports;
 pub mod prompts;
 pub mod query;
 pub mod text;
+pub mod timings;
 pub mod tokenizer;
 pub mod types;
 

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::ids::{args_hash, chunk_id};
 use crate::merge::apply::{group, recovery_rows, MergeStats};
 use crate::ports::Namespace;
+use crate::timings::Stage;
 use crate::types::{now_epoch, now_iso, Chunk, ChunkExtraction, DocStatus, FullDoc};
 
 /// Something the pipeline reports while it works (drives a progress bar or an API status).
@@ -153,7 +154,9 @@ impl Rag {
             .ok_or_else(|| Error::NotFound(format!("document {id} has no status row")))?;
 
         // Stage 1: chunks, and the status that lists them.
-        let raw = chunk_text(self.tokenizer.as_ref(), &full.content, &self.cfg.chunking)?;
+        let raw = self.timings.time(Stage::Chunking, || {
+            chunk_text(self.tokenizer.as_ref(), &full.content, &self.cfg.chunking)
+        })?;
         let old_chunks = std::mem::take(&mut row.chunks_list);
         let mut chunks: Vec<Chunk> = raw
             .into_iter()
@@ -206,7 +209,8 @@ impl Rag {
                 ))
             })
             .collect::<Result<_>>()?;
-        self.stores.kv.upsert(Namespace::TextChunks, rows).await?;
+        let write = self.stores.kv.upsert(Namespace::TextChunks, rows);
+        self.timings.time_async(Stage::StoreWrites, write).await?;
         self.index_chunks(&chunks).await?;
 
         // Stage 3: extraction, each chunk's result committed as soon as it is known.
@@ -294,7 +298,10 @@ impl Rag {
                 }
             }
         }
-        let ex = self.extractor.extract(chunk).await?;
+        let ex = self
+            .timings
+            .time_async(Stage::Extraction, self.extractor.extract(chunk))
+            .await?;
         let record = json!({
             "return": serde_json::to_string(&ex).map_err(Error::storage)?,
             "cache_type": "extract",

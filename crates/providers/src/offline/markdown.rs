@@ -162,7 +162,9 @@ fn is_label_line(line: &str) -> bool {
     line.starts_with(char::is_uppercase)
         && line[colon + 1..].starts_with(' ')
         && (1..=4).contains(&label.split_whitespace().count())
-        && label.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-')
+        && label
+            .chars()
+            .all(|c| c.is_alphabetic() || c == ' ' || c == '-')
 }
 
 /// `---`, `***`, `___`, `===` (three or more, spaces allowed).

@@ -24,8 +24,8 @@
 use std::collections::HashSet;
 
 use super::lexicon::{
-    ABBREV, ABBREV_END, ARTIFACT, CONCEPT, CONTENT, DATA, DATE, EVENT, FIRST_NAME, HONORIFIC,
-    LOC, METHOD, NOT_ACRONYM, OF_HEAD, ORG, PARTICLE, PERSON_VERB, PLACE, PLACE_PREP, ROLE, STOP,
+    ABBREV, ABBREV_END, ARTIFACT, CONCEPT, CONTENT, DATA, DATE, EVENT, FIRST_NAME, HONORIFIC, LOC,
+    METHOD, NOT_ACRONYM, OF_HEAD, ORG, PARTICLE, PERSON_VERB, PLACE, PLACE_PREP, ROLE, STOP,
 };
 use super::tokens::Tok;
 
@@ -133,12 +133,11 @@ pub fn find(sents: &[Sent]) -> Vec<Mention> {
             while end < n && !toks[end - 1].ends_name {
                 let t = &toks[end];
                 let prev = &toks[end - 1];
-                if eligible(s, end, &ctx) {
-                    end += 1;
-                } else if t.is_word
+                // "Apollo 11", "World War II".
+                let suffix = t.is_word
                     && ((t.number && t.text.len() <= 3 && prev.cap && !prev.has_digit)
-                        || (t.all_caps && t.flags & NOT_ACRONYM != 0 && prev.cap))
-                {
+                        || (t.all_caps && t.flags & NOT_ACRONYM != 0 && prev.cap));
+                if suffix || eligible(s, end, &ctx) {
                     end += 1;
                 } else if let Some(len) = connector(s, start, end, joined, &ctx) {
                     joined |= matches!(t.lower.as_str(), "of" | "for" | "on");
@@ -291,10 +290,13 @@ fn mention(s: &Sent, si: usize, start: usize, end: usize, ctx: &Ctx) -> Option<M
         && toks[p - 1].lower_initial
         && toks[p - 1].flags & PLACE_PREP != 0
         && !toks[b - 1].possessive;
-    let role_before = |k: usize| k < toks.len() && toks[k].lower_initial && toks[k].flags & ROLE != 0;
+    let role_before =
+        |k: usize| k < toks.len() && toks[k].lower_initial && toks[k].flags & ROLE != 0;
     let person_hint = (start >= 1 && role_before(start - 1))
         || (start >= 2 && toks[start - 1].text == "," && role_before(start - 2))
-        || toks.get(b).is_some_and(|t| t.lower_initial && t.flags & PERSON_VERB != 0);
+        || toks
+            .get(b)
+            .is_some_and(|t| t.lower_initial && t.flags & PERSON_VERB != 0);
     Some(Mention {
         name,
         sent: si,
