@@ -487,3 +487,19 @@ mod tests {
         assert!(c.data_dir().ends_with("a_b_c"));
     }
 }
+
+#[cfg(test)]
+mod doc_tests {
+    /// Every key is documented in docs/configuration.md.
+    #[test]
+    fn every_key_is_documented() {
+        let doc = include_str!("../../../docs/configuration.md");
+        for k in super::KEYS {
+            assert!(
+                doc.contains(&format!("`{}`", k.name)),
+                "{} is missing from docs/configuration.md",
+                k.name
+            );
+        }
+    }
+}

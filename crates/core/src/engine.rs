@@ -95,6 +95,8 @@ impl Rag {
             self.cfg.embedding_batch_num,
             self.cfg.max_embed_tokens,
         );
-        self.timings.time_async(crate::timings::Stage::Embedding, work).await
+        self.timings
+            .time_async(crate::timings::Stage::Embedding, work)
+            .await
     }
 }

@@ -139,7 +139,9 @@ impl Rag {
             VectorSet::Entities => &self.stores.entities_vdb,
             VectorSet::Relations => &self.stores.relationships_vdb,
         };
-        self.timings.time_async(Stage::VectorWrites, store.upsert(records)).await
+        self.timings
+            .time_async(Stage::VectorWrites, store.upsert(records))
+            .await
     }
 }
 
