@@ -72,73 +72,87 @@ impl Rag {
         self.timings.time_async(Stage::VectorWrites, write).await
     }
 
-    /// Embeds and stores entity vectors, skipping entities whose stored content is unchanged.
+    /// Stores entity vectors; only entities whose embedded text changed are embedded again.
     pub(crate) async fn index_entities(&self, entities: &[Entity]) -> Result<()> {
-        let ids: Vec<String> = entities
+        let items = entities
             .iter()
-            .map(|e| entity_vector_id(&e.entity_id))
+            .map(|e| {
+                (
+                    entity_vector_id(&e.entity_id),
+                    entity_content(e),
+                    entity_meta(e),
+                )
+            })
             .collect();
-        let stored = self.stores.entities_vdb.get_meta(&ids).await?;
-        let mut texts = Vec::new();
-        let mut metas = Vec::new();
-        let mut todo_ids = Vec::new();
-        for (e, id) in entities.iter().zip(ids) {
-            let meta = entity_meta(e);
-            if stored.get(&id) == Some(&meta) {
-                continue;
-            }
-            texts.push(entity_content(e));
-            metas.push(meta);
-            todo_ids.push(id);
-        }
-        self.write_vectors(VectorSet::Entities, todo_ids, texts, metas)
-            .await
+        self.index_items(VectorSet::Entities, items).await
     }
 
-    /// Embeds and stores relation vectors, skipping relations whose stored content is unchanged.
+    /// Stores relation vectors; only relations whose embedded text changed are embedded again.
     pub(crate) async fn index_relations(&self, relations: &[Relation]) -> Result<()> {
-        let ids: Vec<String> = relations
+        let items = relations
             .iter()
-            .map(|r| relation_vector_id(&r.src_id, &r.tgt_id))
+            .map(|r| {
+                let id = relation_vector_id(&r.src_id, &r.tgt_id);
+                (id, relation_content(r), relation_meta(r))
+            })
             .collect();
-        let stored = self.stores.relationships_vdb.get_meta(&ids).await?;
-        let mut texts = Vec::new();
-        let mut metas = Vec::new();
-        let mut todo_ids = Vec::new();
-        for (r, id) in relations.iter().zip(ids) {
-            let meta = relation_meta(r);
-            if stored.get(&id) == Some(&meta) {
-                continue;
-            }
-            texts.push(relation_content(r));
-            metas.push(meta);
-            todo_ids.push(id);
-        }
-        self.write_vectors(VectorSet::Relations, todo_ids, texts, metas)
-            .await
+        self.index_items(VectorSet::Relations, items).await
     }
 
-    async fn write_vectors(
+    /// Writes `(id, content, meta)` items: unchanged ones are skipped, ones whose content is
+    /// unchanged keep their stored vector (only the metadata moves), the rest are embedded.
+    async fn index_items(
         &self,
         set: VectorSet,
-        ids: Vec<String>,
-        texts: Vec<String>,
-        metas: Vec<serde_json::Value>,
+        items: Vec<(String, String, serde_json::Value)>,
     ) -> Result<()> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let vectors = self.embed(&texts, EmbedPurpose::Document).await?;
-        let records: Vec<VectorRecord> = ids
-            .into_iter()
-            .zip(vectors)
-            .zip(metas)
-            .map(|((id, vector), meta)| VectorRecord { id, vector, meta })
-            .collect();
         let store = match set {
             VectorSet::Entities => &self.stores.entities_vdb,
             VectorSet::Relations => &self.stores.relationships_vdb,
         };
+        let ids: Vec<String> = items.iter().map(|(id, _, _)| id.clone()).collect();
+        let stored = store.get_meta(&ids).await?;
+        let mut reuse = Vec::new();
+        let mut fresh = Vec::new();
+        for (id, content, meta) in items {
+            match stored.get(&id) {
+                Some(old) if *old == meta => {}
+                Some(old)
+                    if old.get("content").and_then(|c| c.as_str()) == Some(content.as_str()) =>
+                {
+                    reuse.push((id, meta))
+                }
+                _ => fresh.push((id, content, meta)),
+            }
+        }
+        let mut records = Vec::with_capacity(reuse.len() + fresh.len());
+        if !reuse.is_empty() {
+            let ids: Vec<String> = reuse.iter().map(|(id, _)| id.clone()).collect();
+            let mut vectors = store.get_vectors(&ids).await?;
+            for (id, meta) in reuse {
+                match vectors.remove(&id) {
+                    Some(vector) => records.push(VectorRecord { id, vector, meta }),
+                    None => {
+                        let content = meta
+                            .get("content")
+                            .and_then(|c| c.as_str())
+                            .unwrap_or_default()
+                            .to_string();
+                        fresh.push((id, content, meta));
+                    }
+                }
+            }
+        }
+        if !fresh.is_empty() {
+            let texts: Vec<String> = fresh.iter().map(|(_, t, _)| t.clone()).collect();
+            let vectors = self.embed(&texts, EmbedPurpose::Document).await?;
+            for ((id, _, meta), vector) in fresh.into_iter().zip(vectors) {
+                records.push(VectorRecord { id, vector, meta });
+            }
+        }
+        if records.is_empty() {
+            return Ok(());
+        }
         self.timings
             .time_async(Stage::VectorWrites, store.upsert(records))
             .await

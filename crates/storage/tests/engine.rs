@@ -530,3 +530,27 @@ async fn graph_reads_are_batched_and_hubs_are_capped() {
         r.data.relationships.len()
     );
 }
+
+#[tokio::test]
+async fn without_an_llm_descriptions_stay_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = open(dir.path(), &[("CHUNK_SIZE", "12")], None);
+    let text: String = (0..20)
+        .map(|i| format!("[Delta] visited place number {i} today. "))
+        .collect();
+    insert(&h, vec![doc("d.txt", &text)]).await;
+    let delta = node(&h, "Delta").await.unwrap();
+    let fragments = delta.description.split("<SEP>").count();
+    assert!(
+        fragments <= 7,
+        "{fragments} fragments: {}",
+        delta.description
+    );
+    // Later mentions are still sources, so retrieval reaches them.
+    assert!(
+        delta.source_id.split("<SEP>").count() >= 14,
+        "{}",
+        delta.source_id
+    );
+    assert!(h.rag.check().await.unwrap().is_clean());
+}

@@ -73,6 +73,30 @@ fn tracking_row(ids: &[String]) -> Value {
 }
 
 impl Rag {
+    /// Without a chat model to summarise, a description keeps its first fragments while they stay
+    /// under the point where LightRAG would summarise (`FORCE_LLM_SUMMARY_ON_MERGE` fragments,
+    /// `SUMMARY_MAX_TOKENS` tokens); at least one fragment is always kept. Later mentions still
+    /// add their chunks to the sources, so retrieval reaches them.
+    fn bound_description(&self, description: &str) -> String {
+        if self.chat.is_some() {
+            return description.to_string();
+        }
+        let max_frags = self.cfg.force_llm_summary_on_merge.max(2) - 1;
+        let mut kept: Vec<String> = Vec::new();
+        let mut tokens = 0;
+        for f in split_sep(description) {
+            let n = self.tokenizer.count(&f);
+            if !kept.is_empty()
+                && (kept.len() >= max_frags || tokens + n >= self.cfg.summary_max_tokens)
+            {
+                break;
+            }
+            tokens += n;
+            kept.push(f);
+        }
+        kept.join(GRAPH_FIELD_SEP)
+    }
+
     /// Merges a document's records into the graph, tracking rows and vector sets.
     /// The caller holds `merge_lock`. `fresh` ignores stored state (rebuild after a delete).
     pub(crate) async fn apply_merge(&self, grouped: &Grouped, fresh: bool) -> Result<MergeStats> {
@@ -116,7 +140,8 @@ impl Rag {
             } else {
                 ent_tracking.get(name).map(Vec::as_slice)
             };
-            if let Some(m) = merge_entity(name, stored, tracked, recs, limits, now) {
+            if let Some(mut m) = merge_entity(name, stored, tracked, recs, limits, now) {
+                m.record.description = self.bound_description(&m.record.description);
                 node_ids.insert(name.clone(), m.all_chunk_ids);
                 nodes.insert(name.clone(), m.record);
             }
@@ -139,7 +164,7 @@ impl Rag {
             } else {
                 chunk_ids_of(rel_tracking[i].as_ref())
             };
-            let Some(m) = merge_relation((a, b), stored, tracked.as_deref(), recs, limits, now)
+            let Some(mut m) = merge_relation((a, b), stored, tracked.as_deref(), recs, limits, now)
             else {
                 continue;
             };
@@ -201,6 +226,7 @@ impl Rag {
                 nodes.insert(end.clone(), updated);
             }
             edge_rows.push((key.clone(), tracking_row(&m.all_chunk_ids)));
+            m.record.description = self.bound_description(&m.record.description);
             edges.push(m.record);
         }
 
