@@ -37,6 +37,34 @@ fn string_list(v: Option<&Value>, field: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Sorts items by what remains of their sources once `deleted` chunks go: items with nothing
+/// left are dropped, items that lost some are rebuilt from the rest, the others are untouched.
+/// Sources are the tracking row's `chunk_ids`, else the graph's `source_id`.
+fn split_by_remaining<'a, K: std::hash::Hash + Eq>(
+    items: impl Iterator<Item = (K, Option<&'a Value>, &'a str)>,
+    deleted: &HashSet<String>,
+) -> (Vec<K>, HashMap<K, Vec<String>>) {
+    let mut drop = Vec::new();
+    let mut rebuild = HashMap::new();
+    for (key, row, source_id) in items {
+        let sources = match row {
+            Some(r) => string_list(Some(r), "chunk_ids"),
+            None => split_sep(source_id),
+        };
+        let remaining: Vec<String> = sources
+            .iter()
+            .filter(|s| !deleted.contains(*s))
+            .cloned()
+            .collect();
+        if remaining.is_empty() {
+            drop.push(key);
+        } else if remaining.len() != sources.len() {
+            rebuild.insert(key, remaining);
+        }
+    }
+    (drop, rebuild)
+}
+
 impl Rag {
     /// Removes a document and its contributions. Unknown ids are `NotFound`.
     pub async fn delete_document(&self, doc_id: &str) -> Result<DeleteReport> {
@@ -88,48 +116,18 @@ impl Rag {
             chunks: deleted.len(),
             ..Default::default()
         };
-        let mut drop_nodes = Vec::new();
-        let mut rebuild_nodes: HashMap<String, Vec<String>> = HashMap::new();
-        for (name, row) in names.iter().zip(&ent_rows) {
-            let Some(node) = nodes.get(name) else {
-                continue;
-            };
-            let sources = match row {
-                Some(r) => string_list(Some(r), "chunk_ids"),
-                None => split_sep(&node.source_id),
-            };
-            let remaining: Vec<String> = sources
-                .iter()
-                .filter(|s| !deleted.contains(*s))
-                .cloned()
-                .collect();
-            if remaining.is_empty() {
-                drop_nodes.push(name.clone());
-            } else if remaining.len() != sources.len() {
-                rebuild_nodes.insert(name.clone(), remaining);
-            }
-        }
-        let mut drop_edges = Vec::new();
-        let mut rebuild_edges: HashMap<(String, String), Vec<String>> = HashMap::new();
-        for (pair, row) in pairs.iter().zip(&rel_rows) {
-            let Some(edge) = edges.get(pair) else {
-                continue;
-            };
-            let sources = match row {
-                Some(r) => string_list(Some(r), "chunk_ids"),
-                None => split_sep(&edge.source_id),
-            };
-            let remaining: Vec<String> = sources
-                .iter()
-                .filter(|s| !deleted.contains(*s))
-                .cloned()
-                .collect();
-            if remaining.is_empty() {
-                drop_edges.push(pair.clone());
-            } else if remaining.len() != sources.len() {
-                rebuild_edges.insert(pair.clone(), remaining);
-            }
-        }
+        let node_sources = names.iter().zip(&ent_rows).filter_map(|(name, row)| {
+            nodes
+                .get(name)
+                .map(|n| (name.clone(), row.as_ref(), n.source_id.as_str()))
+        });
+        let (drop_nodes, rebuild_nodes) = split_by_remaining(node_sources, &deleted);
+        let edge_sources = pairs.iter().zip(&rel_rows).filter_map(|(pair, row)| {
+            edges
+                .get(pair)
+                .map(|e| (pair.clone(), row.as_ref(), e.source_id.as_str()))
+        });
+        let (mut drop_edges, mut rebuild_edges) = split_by_remaining(edge_sources, &deleted);
 
         // Edges that vanish with a dropped node.
         let incident = self

@@ -5,8 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Value};
 
-use super::rules::{dedup_in_order, merge_entity, merge_relation, split_sep};
-use crate::config::SourceIdsLimit;
+use super::rules::{dedup_in_order, limit_ids, merge_entity, merge_relation, split_sep};
 use crate::engine::Rag;
 use crate::error::Result;
 use crate::ids::{relation_key, sorted_pair, GRAPH_FIELD_SEP};
@@ -210,15 +209,11 @@ impl Rag {
                     continue;
                 }
                 let all = dedup_in_order(known.into_iter().chain(extra));
-                let max = limits.max_source_ids_per_entity;
-                let kept: Vec<String> = match limits.source_ids_limit {
-                    SourceIdsLimit::Keep => all.iter().take(max).cloned().collect(),
-                    SourceIdsLimit::Fifo => all
-                        .iter()
-                        .skip(all.len().saturating_sub(max))
-                        .cloned()
-                        .collect(),
-                };
+                let (kept, _) = limit_ids(
+                    &all,
+                    limits.max_source_ids_per_entity,
+                    limits.source_ids_limit,
+                );
                 let mut updated = node;
                 updated.source_id = kept.join(GRAPH_FIELD_SEP);
                 updated.created_at = now;

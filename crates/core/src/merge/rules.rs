@@ -37,8 +37,55 @@ pub struct Merged<T> {
     pub all_chunk_ids: Vec<String>,
 }
 
+/// The source chunk ids of an entity or relation before and after a merge.
+struct SourcePlan {
+    /// Known before this merge (the tracking row, else the stored `source_id`).
+    existing: Vec<String>,
+    /// Existing plus new, de-duplicated: the tracking row to store.
+    all: Vec<String>,
+    /// What the graph keeps under the limit.
+    kept: Vec<String>,
+    truncate: String,
+}
+
+impl SourcePlan {
+    fn new<'a>(
+        tracked: Option<&[String]>,
+        stored_source_id: Option<&str>,
+        new_ids: impl Iterator<Item = &'a str>,
+        max: usize,
+        method: SourceIdsLimit,
+    ) -> SourcePlan {
+        let existing = match (tracked, stored_source_id) {
+            (Some(t), _) => t.to_vec(),
+            (None, Some(s)) => split_sep(s),
+            (None, None) => Vec::new(),
+        };
+        let all = dedup_in_order(existing.iter().cloned().chain(new_ids.map(str::to_string)));
+        let (kept, truncate) = limit_ids(&all, max, method);
+        SourcePlan {
+            existing,
+            all,
+            kept,
+            truncate,
+        }
+    }
+
+    fn keeps(&self, id: &str) -> bool {
+        self.kept.iter().any(|k| k == id)
+    }
+
+    fn adds_nothing(&self) -> bool {
+        self.all.len() == self.existing.len()
+    }
+}
+
 /// Applies the source-id limit; returns the kept ids and the `truncate` note.
-fn limit_ids(all: &[String], max: usize, method: SourceIdsLimit) -> (Vec<String>, String) {
+pub(crate) fn limit_ids(
+    all: &[String],
+    max: usize,
+    method: SourceIdsLimit,
+) -> (Vec<String>, String) {
     if all.len() <= max {
         return (all.to_vec(), String::new());
     }
@@ -124,29 +171,16 @@ pub fn merge_entity(
     limits: &MergeLimits,
     now: i64,
 ) -> Option<Merged<Entity>> {
-    let existing_ids: Vec<String> = match (tracked, stored) {
-        (Some(t), _) => t.to_vec(),
-        (None, Some(node)) => split_sep(&node.source_id),
-        (None, None) => Vec::new(),
-    };
-    let all_ids = dedup_in_order(
-        existing_ids
-            .iter()
-            .cloned()
-            .chain(new.iter().map(|r| r.source_id.clone())),
-    );
-    let (kept, truncate) = limit_ids(
-        &all_ids,
+    let plan = SourcePlan::new(
+        tracked,
+        stored.map(|s| s.source_id.as_str()),
+        new.iter().map(|r| r.source_id.as_str()),
         limits.max_source_ids_per_entity,
         limits.source_ids_limit,
     );
-    let kept_set: HashSet<&String> = kept.iter().collect();
     // Under KEEP, records from chunks beyond the limit contribute nothing.
-    let applied: Vec<&ExtractedEntity> = new
-        .iter()
-        .filter(|r| kept_set.contains(&r.source_id))
-        .collect();
-    if stored.is_some() && applied.is_empty() && all_ids.len() == existing_ids.len() {
+    let applied: Vec<&ExtractedEntity> = new.iter().filter(|r| plan.keeps(&r.source_id)).collect();
+    if stored.is_some() && applied.is_empty() && plan.adds_nothing() {
         return None;
     }
     let types: Vec<&str> = applied.iter().map(|r| r.entity_type.as_str()).collect();
@@ -167,12 +201,12 @@ pub fn merge_entity(
             entity_id: name.to_string(),
             entity_type,
             description: fragments.join(GRAPH_FIELD_SEP),
-            source_id: kept.join(GRAPH_FIELD_SEP),
+            source_id: plan.kept.join(GRAPH_FIELD_SEP),
             file_path,
             created_at: now,
-            truncate,
+            truncate: plan.truncate,
         },
-        all_chunk_ids: all_ids,
+        all_chunk_ids: plan.all,
     })
 }
 
@@ -185,38 +219,26 @@ pub fn merge_relation(
     limits: &MergeLimits,
     now: i64,
 ) -> Option<Merged<Relation>> {
-    let existing_ids: Vec<String> = match (tracked, stored) {
-        (Some(t), _) => t.to_vec(),
-        (None, Some(edge)) => split_sep(&edge.source_id),
-        (None, None) => Vec::new(),
-    };
-    let existing_set: HashSet<&String> = existing_ids.iter().collect();
-    let all_ids = dedup_in_order(
-        existing_ids
-            .iter()
-            .cloned()
-            .chain(new.iter().map(|r| r.source_id.clone())),
-    );
-    let (kept, truncate) = limit_ids(
-        &all_ids,
+    let plan = SourcePlan::new(
+        tracked,
+        stored.map(|s| s.source_id.as_str()),
+        new.iter().map(|r| r.source_id.as_str()),
         limits.max_source_ids_per_relation,
         limits.source_ids_limit,
     );
-    let kept_set: HashSet<&String> = kept.iter().collect();
-    let applied: Vec<&ExtractedRelation> = new
-        .iter()
-        .filter(|r| kept_set.contains(&r.source_id))
-        .collect();
-    if stored.is_some() && applied.is_empty() && all_ids.len() == existing_ids.len() {
+    let applied: Vec<&ExtractedRelation> =
+        new.iter().filter(|r| plan.keeps(&r.source_id)).collect();
+    if stored.is_some() && applied.is_empty() && plan.adds_nothing() {
         return None;
     }
     // A record from a chunk that is already a source was counted before (a resumed run).
     let added: f64 = applied
         .iter()
-        .filter(|r| !existing_set.contains(&r.source_id))
+        .filter(|r| !plan.existing.contains(&r.source_id))
         .map(|r| r.weight)
         .sum();
-    let real_sources = all_ids
+    let real_sources = plan
+        .all
         .iter()
         .filter(|id| !PLACEHOLDER_SOURCES.contains(&id.as_str()))
         .count() as f64;
@@ -253,12 +275,12 @@ pub fn merge_relation(
             weight,
             description: fragments.join(GRAPH_FIELD_SEP),
             keywords: keywords.join(","),
-            source_id: kept.join(GRAPH_FIELD_SEP),
+            source_id: plan.kept.join(GRAPH_FIELD_SEP),
             file_path,
             created_at: now,
-            truncate,
+            truncate: plan.truncate,
         },
-        all_chunk_ids: all_ids,
+        all_chunk_ids: plan.all,
     })
 }
 

@@ -20,6 +20,24 @@ pub struct ContextChunk {
     pub file_path: String,
 }
 
+impl ContextChunk {
+    /// A chunk from a chunk-vector hit (its metadata carries the content and file path).
+    pub fn from_hit(h: &crate::types::VectorHit) -> ContextChunk {
+        let field = |k: &str| {
+            h.meta
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        ContextChunk {
+            chunk_id: h.id.clone(),
+            content: field("content"),
+            file_path: field("file_path"),
+        }
+    }
+}
+
 /// Per item, its candidate chunk ids: ids taken by an earlier item (or in `taken`) are dropped,
 /// and each list is stably sorted by how many items list the id.
 pub fn candidate_lists(sources: &[&str], taken: &HashSet<String>) -> Vec<Vec<String>> {

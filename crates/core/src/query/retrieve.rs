@@ -66,17 +66,7 @@ impl Rag {
             return Ok(KgHits::default());
         }
         let graph = &self.stores.graph;
-        let nodes = graph.get_nodes(&names).await?;
-        let degrees = graph.node_degrees(&names).await?;
-        let entities: Vec<RankedEntity> = names
-            .iter()
-            .filter_map(|n| {
-                nodes.get(n).map(|e| RankedEntity {
-                    entity: e.clone(),
-                    rank: degrees.get(n).copied().unwrap_or(0),
-                })
-            })
-            .collect();
+        let (entities, degrees) = self.ranked_entities(&names).await?;
         // One hop: every edge of those entities (heaviest first, capped per node).
         let found: Vec<String> = entities
             .iter()
@@ -127,9 +117,23 @@ impl Rag {
                 }
             }
         }
-        let nodes = graph.get_nodes(&names).await?;
-        let degrees = graph.node_degrees(&names).await?;
-        let entities = names
+        let (entities, degrees) = self.ranked_entities(&names).await?;
+        // Kept in vector order (LightRAG does not re-sort global relations).
+        let relations = self.rank_relations(relations, &degrees, false).await?;
+        Ok(KgHits {
+            entities,
+            relations,
+        })
+    }
+
+    /// The existing nodes among `names`, in that order, with their degrees (two batched reads).
+    async fn ranked_entities(
+        &self,
+        names: &[String],
+    ) -> Result<(Vec<RankedEntity>, HashMap<String, usize>)> {
+        let nodes = self.stores.graph.get_nodes(names).await?;
+        let degrees = self.stores.graph.node_degrees(names).await?;
+        let ranked = names
             .iter()
             .filter_map(|n| {
                 nodes.get(n).map(|e| RankedEntity {
@@ -138,12 +142,7 @@ impl Rag {
                 })
             })
             .collect();
-        // Kept in vector order (LightRAG does not re-sort global relations).
-        let relations = self.rank_relations(relations, &degrees, false).await?;
-        Ok(KgHits {
-            entities,
-            relations,
-        })
+        Ok((ranked, degrees))
     }
 
     /// Attaches edge degrees (sum of endpoint degrees); optionally sorts by (rank, weight) desc.

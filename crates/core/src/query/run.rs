@@ -157,24 +157,8 @@ impl Rag {
         let rel_rows = &rel_rows[..n_rel];
 
         // Chunks: vector hits, then those of entities, then those of relations.
-        let vector_chunks: Vec<ContextChunk> = vector_hits
-            .iter()
-            .map(|h| ContextChunk {
-                chunk_id: h.id.clone(),
-                content: h
-                    .meta
-                    .get("content")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string(),
-                file_path: h
-                    .meta
-                    .get("file_path")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string(),
-            })
-            .collect();
+        let vector_chunks: Vec<ContextChunk> =
+            vector_hits.iter().map(ContextChunk::from_hit).collect();
         let ent_sources: Vec<&str> = entities
             .iter()
             .map(|e| e.entity.source_id.as_str())
@@ -266,24 +250,7 @@ impl Rag {
         if hits.is_empty() {
             return Ok(no_result(param.mode, keywords));
         }
-        let chunks: Vec<ContextChunk> = hits
-            .iter()
-            .map(|h| ContextChunk {
-                chunk_id: h.id.clone(),
-                content: h
-                    .meta
-                    .get("content")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string(),
-                file_path: h
-                    .meta
-                    .get("file_path")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string(),
-            })
-            .collect();
+        let chunks: Vec<ContextChunk> = hits.iter().map(ContextChunk::from_hit).collect();
         let tok = self.tokenizer.as_ref();
         let sys = render(
             NAIVE_RAG_RESPONSE,
