@@ -321,3 +321,42 @@ fn a_missing_model_is_a_clear_error() {
     ));
     assert!(err.contains("fetch-model.sh"), "{err}");
 }
+
+#[test]
+fn a_folder_with_a_thousand_files() {
+    let docs = tempfile::tempdir().unwrap();
+    std::fs::create_dir(docs.path().join("sub")).unwrap();
+    for i in 0..1000 {
+        let dir = if i % 2 == 0 {
+            docs.path().to_path_buf()
+        } else {
+            docs.path().join("sub")
+        };
+        std::fs::write(
+            dir.join(format!("note_{i:04}.txt")),
+            format!("Field note {i}. Ranger Alma Vesk counted {i} herons near Lake Orin. The Orin Bird Trust kept the count."),
+        )
+        .unwrap();
+    }
+    let w = tempfile::tempdir().unwrap();
+    // The pipeline, not the model, is under test here: the hashing embedder keeps it quick.
+    let env = [("EMBEDDING_BINDING", "hashing")];
+    let out = ok(&run_env(
+        w.path(),
+        &["insert", docs.path().to_str().unwrap()],
+        &env,
+    ));
+    assert!(out.contains("enqueued: 1000 new"), "{out}");
+    assert!(out.contains("processed 1000 documents"), "{out}");
+    let st: serde_json::Value =
+        serde_json::from_str(&ok(&run_env(w.path(), &["status", "--json"], &env))).unwrap();
+    assert_eq!(st["status_counts"]["processed"], 1000);
+    // Keys keep the folder structure, so equal names in two folders do not collide.
+    let out = ok(&run_env(
+        w.path(),
+        &["insert", docs.path().to_str().unwrap()],
+        &env,
+    ));
+    assert!(out.contains("1000 unchanged"), "{out}");
+    ok(&run_env(w.path(), &["check"], &env));
+}

@@ -179,6 +179,19 @@ pub(crate) fn commit(txn: WriteTransaction) -> Result<()> {
     txn.commit().storage("commit")
 }
 
+/// Commits without waiting for the disk: the batch becomes durable with the next durable commit,
+/// and a crash before that loses it whole (never half of it; the file stays consistent).
+///
+/// The engine writes a document's derived records (chunks, graph, tracking rows) this way and
+/// its status row durably *after* them, so "processed" is only on disk once they are; a crash
+/// in between leaves the document `processing`, and the resumed run rewrites what was lost.
+/// Extraction results and status rows are always durable: they are what a resume relies on.
+pub(crate) fn commit_deferred(mut txn: WriteTransaction) -> Result<()> {
+    txn.set_durability(redb::Durability::None)
+        .map_err(|e| Error::Storage(format!("set durability: {e}")))?;
+    txn.commit().storage("commit")
+}
+
 /// A table length as `usize`.
 pub(crate) fn len_usize(table: &str, n: u64) -> Result<usize> {
     usize::try_from(n).map_err(|e| Error::Storage(format!("table {table}: length {n}: {e}")))

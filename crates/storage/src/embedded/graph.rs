@@ -23,7 +23,7 @@ use redb::{ReadOnlyTable, ReadableTable, ReadableTableMetadata, Table, TableDefi
 use serde::Deserialize;
 
 use super::db::{
-    commit, decode, encode, len_usize, open_read, open_write, EmbeddedDb, StorageResultExt,
+    commit_deferred, decode, encode, len_usize, open_read, open_write, EmbeddedDb, StorageResultExt,
 };
 
 const NODES_NAME: &str = "graph_nodes";
@@ -233,7 +233,8 @@ impl RedbGraph {
             };
             f(&mut tables)?;
         }
-        commit(txn)
+        // Derived from the extraction results: durable with the next status write.
+        commit_deferred(txn)
     }
 
     fn get_nodes_sync(&self, names: &[String]) -> Result<HashMap<String, Entity>> {

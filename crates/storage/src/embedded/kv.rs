@@ -10,7 +10,9 @@ use lightrag_core::ports::{KvStore, Namespace};
 use redb::{ReadableTable, TableDefinition};
 use serde_json::Value;
 
-use super::db::{commit, decode, encode, open_read, open_write, EmbeddedDb, StorageResultExt};
+use super::db::{
+    commit, commit_deferred, decode, encode, open_read, open_write, EmbeddedDb, StorageResultExt,
+};
 
 /// Key-value records, one redb table per namespace.
 #[derive(Debug, Clone)]
@@ -61,7 +63,13 @@ impl RedbKv {
                 table.insert(id.as_str(), bytes.as_slice()).storage(&name)?;
             }
         }
-        commit(txn)
+        // Extraction results must survive a crash (a resume must not extract again); the other
+        // namespaces are derived and become durable with the next status write.
+        if ns == Namespace::LlmResponseCache {
+            commit(txn)
+        } else {
+            commit_deferred(txn)
+        }
     }
 
     fn delete_sync(&self, ns: Namespace, ids: &[String]) -> Result<()> {
