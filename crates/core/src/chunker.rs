@@ -142,6 +142,34 @@ mod tests {
     }
 
     #[test]
+    fn chunks_equal_lightrags_on_a_sample() {
+        // LightRAG's chunking_by_token_size with tiktoken 0.14.0 (gpt-4o-mini), size 200,
+        // overlap 20, on examples/vell_river_institute.md: (tokens, md5(content)[..12]).
+        let expected = [
+            (200, "e9ffc5dcd95d"),
+            (200, "f0d7f2f9d409"),
+            (200, "6076c100d4af"),
+            (200, "7d7398e6797a"),
+            (155, "a92086fceb90"),
+        ];
+        let t = TiktokenTokenizer::o200k();
+        let opts = ChunkingOptions {
+            size: 200,
+            overlap: 20,
+            ..Default::default()
+        };
+        let text = include_str!("../../../examples/vell_river_institute.md");
+        let chunks = chunk_text(&t, text, &opts).unwrap();
+        let got: Vec<(usize, String)> = chunks
+            .iter()
+            .map(|c| (c.tokens, crate::ids::md5_hex(&c.content)[..12].to_string()))
+            .collect();
+        let want: Vec<(usize, String)> =
+            expected.iter().map(|(n, h)| (*n, h.to_string())).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn short_and_empty_texts() {
         let t = TiktokenTokenizer::o200k();
         let opts = ChunkingOptions::default();

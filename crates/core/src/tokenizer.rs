@@ -59,8 +59,28 @@ mod tests {
     #[test]
     fn counts_match_tiktoken_o200k() {
         let t = TiktokenTokenizer::o200k();
-        // Reference counts from Python: len(tiktoken.encoding_for_model("gpt-4o-mini").encode(s)).
-        assert_eq!(t.count("hello world"), 2);
+        // Reference counts from Python tiktoken 0.14.0:
+        // len(tiktoken.encoding_for_model("gpt-4o-mini").encode(s)).
+        let cases = [
+            ("hello world", 2),
+            ("The quick brown fox jumps over the lazy dog.", 10),
+            (
+                "Mara Lindqvist founded the Vell River Institute in 1962.",
+                16,
+            ),
+            ("日本語のテキストと中文混合 text", 11),
+            ("  leading and trailing  \n\n", 5),
+            ("emoji 🦀🚀 and accents: café, naïve, Zürich", 15),
+            ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 7),
+            (
+                include_str!("../../../examples/vell_river_institute.md"),
+                875,
+            ),
+            (include_str!("../../../examples/ostra_accord_1984.txt"), 861),
+        ];
+        for (text, n) in cases {
+            assert_eq!(t.count(text), n, "{text:?}");
+        }
         assert_eq!(t.count(""), 0);
         let ids = t.encode("The quick brown fox jumps over the lazy dog.");
         assert_eq!(
