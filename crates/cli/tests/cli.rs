@@ -360,3 +360,43 @@ fn a_folder_with_a_thousand_files() {
     assert!(out.contains("1000 unchanged"), "{out}");
     ok(&run_env(w.path(), &["check"], &env));
 }
+
+#[test]
+fn check_finds_drift_and_rebuild_vectors_repairs_it_and_moves_models() {
+    let w = tempfile::tempdir().unwrap();
+    let hashing64 = [("EMBEDDING_BINDING", "hashing"), ("EMBEDDING_DIM", "64")];
+    ok(&run_env(
+        w.path(),
+        &["insert", examples().to_str().unwrap()],
+        &hashing64,
+    ));
+    ok(&run_env(w.path(), &["check"], &hashing64));
+    // Lose the entity vectors: check reports it and fails.
+    for ext in ["redb", "usearch"] {
+        std::fs::remove_file(w.path().join(format!("vdb_entities.{ext}"))).unwrap();
+    }
+    let o = run_env(w.path(), &["check"], &hashing64);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        !o.status.success() && out.contains("entities") && out.contains("missing"),
+        "{out}"
+    );
+    ok(&run_env(w.path(), &["rebuild-vectors"], &hashing64));
+    ok(&run_env(w.path(), &["check"], &hashing64));
+    // Another dimension is refused until the vectors are rebuilt with it.
+    let hashing32 = [("EMBEDDING_BINDING", "hashing"), ("EMBEDDING_DIM", "32")];
+    fail(&run_env(
+        w.path(),
+        &["query", "Who founded the Vell River Institute?"],
+        &hashing32,
+    ));
+    let out = ok(&run_env(w.path(), &["rebuild-vectors"], &hashing32));
+    assert!(out.contains("rebuilt"), "{out}");
+    ok(&run_env(w.path(), &["check"], &hashing32));
+    let out = ok(&run_env(
+        w.path(),
+        &["query", "Who founded the Vell River Institute?"],
+        &hashing32,
+    ));
+    assert!(out.contains("### References"), "{out}");
+}
