@@ -26,6 +26,10 @@ pub struct GlobalArgs {
     /// Any setting, as KEY=VALUE (repeatable), e.g. --set CHUNK_SIZE=800.
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub settings: Vec<String>,
+    /// Call the LLM even where a cached reply exists (ENABLE_LLM_CACHE and
+    /// ENABLE_LLM_CACHE_FOR_EXTRACT off for this run).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
     /// More log output (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -50,6 +54,11 @@ pub enum Command {
     Check(CheckArgs),
     /// Re-derive the vector indexes from the graph and the chunks (also after a model change).
     RebuildVectors,
+    /// The LLM response cache.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
     /// Measure ingest or retrieval on a generated corpus (see docs/benchmarks.md).
     Bench(BenchArgs),
 }
@@ -160,6 +169,16 @@ pub enum GraphCommand {
         /// Output file (default: standard output).
         #[arg(long, short)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Remove cached LLM replies (and cached extraction results).
+    Clear {
+        /// Only this kind: extract, summary, keywords or query (default: all).
+        #[arg(long, value_parser = ["extract", "summary", "keywords", "query"])]
+        kind: Option<String>,
     },
 }
 

@@ -58,6 +58,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Status(a) => cmd::status::run(&engine, a).await,
         Command::Delete(a) => cmd::delete::run(&engine, a).await,
         Command::Graph { command } => cmd::graph::run(&engine, command).await,
+        Command::Cache { command } => cmd::cache::run(&engine, command).await,
         Command::Check(a) => cmd::check::check(&engine, a).await,
         Command::RebuildVectors | Command::Bench(_) => Ok(()),
     };

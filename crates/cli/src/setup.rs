@@ -6,10 +6,15 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use lightrag_core::config::{Config, Settings};
 use lightrag_core::hashing::HashingEmbedder;
-use lightrag_core::ports::Embedder;
-use lightrag_core::Rag;
+use lightrag_core::llm::cache::CachedChat;
+use lightrag_core::llm::extract::{ExtractionSettings, LlmExtractor};
+use lightrag_core::llm::prompts::DEFAULT_ENTITY_TYPES;
+use lightrag_core::ports::{ChatModel, Embedder, Extractor, KvStore};
+use lightrag_core::tokenizer::TiktokenTokenizer;
+use lightrag_core::{ChatModels, Rag};
 use lightrag_providers::local_model::LocalEmbedder;
 use lightrag_providers::offline::OfflineExtractor;
+use lightrag_providers::remote;
 use lightrag_storage::embedded::{self, EmbeddedStores};
 
 use crate::args::GlobalArgs;
@@ -29,6 +34,10 @@ pub fn load_config(g: &GlobalArgs) -> Result<Config> {
     if let Some(w) = &g.workspace {
         s.set("WORKSPACE", w.as_str());
     }
+    if g.no_cache {
+        s.set("ENABLE_LLM_CACHE", "false");
+        s.set("ENABLE_LLM_CACHE_FOR_EXTRACT", "false");
+    }
     let cfg = s.to_config()?;
     if cfg.processing_threads > 0 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
         // The model's matrix kernels size their thread pool from this variable; set it
@@ -47,10 +56,51 @@ pub fn embedder(cfg: &Config) -> Result<Arc<dyn Embedder>> {
             Ok(Arc::new(e))
         }
         "hashing" => Ok(Arc::new(HashingEmbedder::new(cfg.embedding_dim))),
+        "ollama" | "openai" => Ok(remote::embedder(cfg)?),
         other => bail!(
-            "EMBEDDING_BINDING={other} is not available in this build; use `local` (the in-process model) or `hashing` (tests)"
+            "EMBEDDING_BINDING={other} is not supported: use local (the in-process model), ollama, openai (any OpenAI-compatible server) or hashing (tests)"
         ),
     }
+}
+
+/// The chat models of the configured roles (each behind the LLM response cache) and the LLM
+/// extractor, or `None` when LLM_BINDING is `none`.
+pub fn chat_models(
+    cfg: &Config,
+    kv: &Arc<dyn KvStore>,
+) -> Result<Option<(ChatModels, Arc<dyn Extractor>)>> {
+    let Some(llm) = &cfg.llm else {
+        return Ok(None);
+    };
+    let cached =
+        |name: &str, role: &lightrag_core::config::LlmRole| -> Result<Arc<dyn ChatModel>> {
+            let inner = remote::chat_model(name, role, llm)?;
+            Ok(Arc::new(CachedChat::new(
+                inner,
+                kv.clone(),
+                llm.enable_cache,
+            )))
+        };
+    let models = ChatModels {
+        extract: cached("extract", &llm.extract)?,
+        keyword: cached("keyword", &llm.keyword)?,
+        query: cached("query", &llm.query)?,
+    };
+    let settings = ExtractionSettings {
+        language: cfg.language.clone(),
+        entity_types: DEFAULT_ENTITY_TYPES.to_string(),
+        max_gleaning: llm.max_gleaning,
+        max_total_records: llm.max_extraction_records,
+        max_entity_records: llm.max_extraction_entities,
+        max_extract_input_tokens: llm.max_extract_input_tokens,
+        use_json: llm.use_json,
+    };
+    let extractor = LlmExtractor::new(
+        models.extract.clone(),
+        settings,
+        Arc::new(TiktokenTokenizer::o200k()),
+    );
+    Ok(Some((models, Arc::new(extractor))))
 }
 
 /// An engine over the embedded stores of the configured working directory.
@@ -71,12 +121,17 @@ impl Engine {
         let dir = cfg.data_dir();
         let stores = embedded::open(&dir, embedder.model_name(), embedder.dim())
             .with_context(|| format!("cannot open the working directory {}", dir.display()))?;
-        let rag = Rag::new(
-            cfg,
-            stores.stores.clone(),
-            embedder,
-            Arc::new(OfflineExtractor::new()),
-        );
+        let rag = match chat_models(&cfg, &stores.stores.kv)? {
+            None => Rag::new(
+                cfg,
+                stores.stores.clone(),
+                embedder,
+                Arc::new(OfflineExtractor::new()),
+            ),
+            Some((models, extractor)) => {
+                Rag::new(cfg, stores.stores.clone(), embedder, extractor).with_chat_models(models)
+            }
+        };
         Ok(Engine { rag, stores })
     }
 

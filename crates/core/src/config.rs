@@ -59,7 +59,31 @@ keys! {
     "MAX_FILE_PATHS" = "75" : "File paths kept per entity or relation.",
     "FORCE_LLM_SUMMARY_ON_MERGE" = "8" : "Description fragments that call for an LLM summary (without an LLM fragments are joined).",
     "SUMMARY_MAX_TOKENS" = "1200" : "Description tokens that call for an LLM summary.",
+    "SUMMARY_CONTEXT_SIZE" = "12000" : "Tokens of descriptions one summary call may read (larger sets are map-reduced).",
+    "SUMMARY_LENGTH_RECOMMENDED" = "600" : "Target length of a summary, in tokens.",
+    "SUMMARY_LANGUAGE" = "English" : "Language of extracted descriptions, summaries and keywords.",
     "MAX_FILE_BYTES" = "104857600" : "Largest file `insert` accepts (LightRAG's MAX_UPLOAD_SIZE default).",
+    "LLM_BINDING" = "none" : "Chat model adapter: `none` (offline extraction, extractive answers), `ollama` or `openai` (any OpenAI-compatible server).",
+    "LLM_MODEL" = "mistral-nemo:latest" : "Chat model name.",
+    "LLM_BINDING_HOST" = "" : "Chat server URL; default http://localhost:11434 (ollama), https://api.openai.com/v1 (openai).",
+    "LLM_BINDING_API_KEY" = "" : "API key of the chat server (sent as a Bearer token; never logged).",
+    "LLM_TIMEOUT" = "240" : "Seconds one LLM request may take in all.",
+    "LLM_MAX_RETRIES" = "3" : "Retries of an LLM or embedding request after a timeout, 429 or 5xx, with exponential backoff.",
+    "LLM_TEMPERATURE" = "1.0" : "Sampling temperature (OPENAI_LLM_TEMPERATURE / OLLAMA_LLM_TEMPERATURE also work).",
+    "LLM_MAX_TOKENS" = "0" : "Reply token limit, 0 = the server's (OPENAI_LLM_MAX_TOKENS / OLLAMA_LLM_NUM_PREDICT also work).",
+    "OLLAMA_LLM_NUM_CTX" = "32768" : "Context window requested from Ollama.",
+    "EXTRACT_LLM_MODEL" = "" : "Model for extraction and summaries (also EXTRACT_LLM_BINDING, EXTRACT_LLM_BINDING_HOST, EXTRACT_LLM_BINDING_API_KEY); empty = the main model.",
+    "KEYWORD_LLM_MODEL" = "" : "Model for query keywords (also KEYWORD_LLM_BINDING, _BINDING_HOST, _BINDING_API_KEY); empty = the main model.",
+    "QUERY_LLM_MODEL" = "" : "Model for answers (also QUERY_LLM_BINDING, _BINDING_HOST, _BINDING_API_KEY); empty = the main model.",
+    "EMBEDDING_BINDING_HOST" = "" : "Embedding server URL for the ollama/openai bindings (falls back to LLM_BINDING_HOST, then the binding's default).",
+    "EMBEDDING_BINDING_API_KEY" = "" : "API key of the embedding server.",
+    "EMBEDDING_TIMEOUT" = "30" : "Seconds one embedding request may take.",
+    "ENABLE_LLM_CACHE" = "true" : "Cache keyword and answer replies of the LLM in the KV store.",
+    "MAX_GLEANING" = "1" : "Extra extraction passes for missed records (0 = off; LightRAG makes at most one).",
+    "ENTITY_EXTRACTION_USE_JSON" = "false" : "Ask for JSON records (Ollama `format`, OpenAI `response_format`) instead of the delimiter format.",
+    "MAX_EXTRACTION_RECORDS" = "100" : "Records one extraction reply may hold.",
+    "MAX_EXTRACTION_ENTITIES" = "40" : "Entity records one extraction reply may hold.",
+    "MAX_EXTRACT_INPUT_TOKENS" = "20480" : "Gleaning is skipped when its input would exceed this many tokens.",
 }
 
 /// What to do when an entity or relation has more source chunk ids than its limit.
@@ -76,6 +100,37 @@ pub enum SourceIdsLimit {
 pub enum ChunkPickMethod {
     Vector,
     Weight,
+}
+
+/// The chat model of one role (extraction, keywords, answers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmRole {
+    /// `ollama` or `openai`.
+    pub binding: String,
+    pub model: String,
+    /// Empty: the binding's default host.
+    pub host: String,
+    pub api_key: String,
+}
+
+/// Chat model settings.
+#[derive(Debug, Clone)]
+pub struct LlmConfig {
+    pub extract: LlmRole,
+    pub keyword: LlmRole,
+    pub query: LlmRole,
+    pub timeout_s: f64,
+    pub max_retries: usize,
+    pub temperature: f64,
+    /// 0 = the server's limit.
+    pub max_tokens: usize,
+    pub ollama_num_ctx: usize,
+    pub enable_cache: bool,
+    pub max_gleaning: usize,
+    pub use_json: bool,
+    pub max_extraction_records: usize,
+    pub max_extraction_entities: usize,
+    pub max_extract_input_tokens: usize,
 }
 
 /// Retrieval settings (QueryParam defaults).
@@ -123,7 +178,15 @@ pub struct Config {
     pub merge: MergeLimits,
     pub force_llm_summary_on_merge: usize,
     pub summary_max_tokens: usize,
+    pub summary_context_size: usize,
+    pub summary_length_recommended: usize,
+    pub language: String,
     pub max_file_bytes: u64,
+    /// `None` when LLM_BINDING is `none`: the offline path.
+    pub llm: Option<LlmConfig>,
+    pub embedding_host: String,
+    pub embedding_api_key: String,
+    pub embedding_timeout_s: f64,
 }
 
 /// Raw settings by name, highest-precedence source last applied.
@@ -343,8 +406,89 @@ impl Settings {
             },
             force_llm_summary_on_merge: self.parse(&["FORCE_LLM_SUMMARY_ON_MERGE"])?,
             summary_max_tokens: self.parse(&["SUMMARY_MAX_TOKENS"])?,
+            summary_context_size: positive(
+                "SUMMARY_CONTEXT_SIZE",
+                self.parse(&["SUMMARY_CONTEXT_SIZE"])?,
+            )?,
+            summary_length_recommended: self.parse(&["SUMMARY_LENGTH_RECOMMENDED"])?,
+            language: self.raw(&["SUMMARY_LANGUAGE"]),
             max_file_bytes: self.parse(&["MAX_FILE_BYTES"])?,
+            llm: self.llm_config()?,
+            embedding_host: self.raw(&["EMBEDDING_BINDING_HOST"]),
+            embedding_api_key: self.raw(&["EMBEDDING_BINDING_API_KEY"]),
+            embedding_timeout_s: self.parse(&["EMBEDDING_TIMEOUT"])?,
         })
+    }
+
+    fn role(&self, prefix: &str, base: &LlmRole) -> LlmRole {
+        let get = |suffix: &str, fallback: &str| {
+            self.get(&[&format!("{prefix}_{suffix}")])
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_string)
+                .unwrap_or_else(|| fallback.to_string())
+        };
+        let binding = get("LLM_BINDING", &base.binding).to_ascii_lowercase();
+        // Another binding than the base one shares none of its host or key.
+        let same = binding == base.binding;
+        LlmRole {
+            model: get("LLM_MODEL", &base.model),
+            host: get("LLM_BINDING_HOST", if same { &base.host } else { "" }),
+            api_key: get("LLM_BINDING_API_KEY", if same { &base.api_key } else { "" }),
+            binding,
+        }
+    }
+
+    fn llm_config(&self) -> Result<Option<LlmConfig>> {
+        if self.get(&["ENTITY_TYPES"]).is_some() {
+            return Err(Error::Config(
+                "ENTITY_TYPES is no longer supported (as in LightRAG 1.5): remove it; entity types are part of the extraction prompt".into(),
+            ));
+        }
+        let binding = self.raw(&["LLM_BINDING"]).to_ascii_lowercase();
+        if binding == "none" || binding.is_empty() {
+            return Ok(None);
+        }
+        if !matches!(binding.as_str(), "ollama" | "openai") {
+            return Err(Error::Config(format!(
+                "LLM_BINDING={binding} is not supported: use none, ollama or openai (any OpenAI-compatible server)"
+            )));
+        }
+        let base = LlmRole {
+            binding,
+            model: self.raw(&["LLM_MODEL"]),
+            host: self.raw(&["LLM_BINDING_HOST"]),
+            api_key: self.raw(&["LLM_BINDING_API_KEY"]),
+        };
+        let temperature: f64 = self.parse(&[
+            "LLM_TEMPERATURE",
+            "OPENAI_LLM_TEMPERATURE",
+            "OLLAMA_LLM_TEMPERATURE",
+        ])?;
+        if !temperature.is_finite() {
+            return Err(Error::Config(
+                "LLM_TEMPERATURE must be a finite number".into(),
+            ));
+        }
+        Ok(Some(LlmConfig {
+            extract: self.role("EXTRACT", &base),
+            keyword: self.role("KEYWORD", &base),
+            query: self.role("QUERY", &base),
+            timeout_s: self.parse(&["LLM_TIMEOUT"])?,
+            max_retries: self.parse(&["LLM_MAX_RETRIES"])?,
+            temperature,
+            max_tokens: self.parse(&[
+                "LLM_MAX_TOKENS",
+                "OPENAI_LLM_MAX_TOKENS",
+                "OLLAMA_LLM_NUM_PREDICT",
+            ])?,
+            ollama_num_ctx: self.parse(&["OLLAMA_LLM_NUM_CTX"])?,
+            enable_cache: self.flag(&["ENABLE_LLM_CACHE"])?,
+            max_gleaning: self.parse(&["MAX_GLEANING"])?,
+            use_json: self.flag(&["ENTITY_EXTRACTION_USE_JSON"])?,
+            max_extraction_records: self.parse(&["MAX_EXTRACTION_RECORDS"])?,
+            max_extraction_entities: self.parse(&["MAX_EXTRACTION_ENTITIES"])?,
+            max_extract_input_tokens: self.parse(&["MAX_EXTRACT_INPUT_TOKENS"])?,
+        }))
     }
 }
 
@@ -478,6 +622,38 @@ mod tests {
         assert_eq!(m["POSTGRES_HOST"], "db");
         assert_eq!(m["CHUNK_SIZE"], "300");
         assert!(parse_ini("garbage line").is_err());
+    }
+
+    #[test]
+    fn llm_roles_fall_back_to_the_main_model() {
+        assert!(Config::defaults().llm.is_none());
+        let c = with(&[
+            ("LLM_BINDING", "openai"),
+            ("LLM_MODEL", "m1"),
+            ("LLM_BINDING_API_KEY", "k"),
+            ("KEYWORD_LLM_MODEL", "small"),
+            ("QUERY_LLM_BINDING", "ollama"),
+        ])
+        .to_config()
+        .unwrap();
+        let llm = c.llm.unwrap();
+        assert_eq!(
+            llm.extract,
+            LlmRole {
+                binding: "openai".into(),
+                model: "m1".into(),
+                host: "".into(),
+                api_key: "k".into()
+            }
+        );
+        assert_eq!(llm.keyword.model, "small");
+        assert_eq!(llm.query.binding, "ollama");
+        assert_eq!(
+            llm.query.api_key, "",
+            "a key never leaks to another binding"
+        );
+        assert!(with(&[("ENTITY_TYPES", "a,b")]).to_config().is_err());
+        assert!(with(&[("LLM_BINDING", "bedrock")]).to_config().is_err());
     }
 
     #[test]

@@ -9,14 +9,36 @@ use crate::error::Result;
 use crate::ports::{ChatModel, EmbedPurpose, Embedder, Extractor, Stores};
 use crate::tokenizer::{TiktokenTokenizer, Tokenizer};
 
+/// Chat models per role, as LightRAG 1.5 allows (each falls back to the main model).
+#[derive(Clone)]
+pub struct ChatModels {
+    /// Extraction and description summaries.
+    pub extract: Arc<dyn ChatModel>,
+    /// Query keywords.
+    pub keyword: Arc<dyn ChatModel>,
+    /// Answers (and bypass).
+    pub query: Arc<dyn ChatModel>,
+}
+
+impl ChatModels {
+    /// One model for every role.
+    pub fn single(chat: Arc<dyn ChatModel>) -> ChatModels {
+        ChatModels {
+            extract: chat.clone(),
+            keyword: chat.clone(),
+            query: chat,
+        }
+    }
+}
+
 /// A LightRAG-style engine over one set of stores.
 pub struct Rag {
     pub(crate) cfg: Config,
     pub(crate) stores: Stores,
     pub(crate) embedder: Arc<dyn Embedder>,
     pub(crate) extractor: Arc<dyn Extractor>,
-    /// The answer model; `None` gives extractive answers.
-    pub(crate) chat: Option<Arc<dyn ChatModel>>,
+    /// The chat models by role; `None` gives extractive answers and offline keywords.
+    pub(crate) chat: Option<ChatModels>,
     pub(crate) tokenizer: Arc<dyn Tokenizer>,
     pub(crate) embed_cache: Option<EmbeddingCache>,
     /// Time spent per ingest stage.
@@ -49,8 +71,9 @@ impl Rag {
         }
     }
 
-    /// Answers with this chat model instead of extractively.
-    pub fn with_chat_model(mut self, chat: Arc<dyn ChatModel>) -> Rag {
+    /// Uses chat models for keywords, summaries and answers (extraction goes through the
+    /// `Extractor` port).
+    pub fn with_chat_models(mut self, chat: ChatModels) -> Rag {
         self.chat = Some(chat);
         self
     }

@@ -16,6 +16,7 @@ pub mod export;
 pub mod hashing;
 pub mod ids;
 pub mod index;
+pub mod llm;
 pub mod maintenance;
 pub mod merge;
 pub mod pipeline;
@@ -27,5 +28,5 @@ pub mod timings;
 pub mod tokenizer;
 pub mod types;
 
-pub use engine::Rag;
+pub use engine::{ChatModels, Rag};
 pub use error::{Error, Result};

@@ -46,6 +46,20 @@ pub struct ChatRequest {
     pub prompt: String,
     /// Ask for a JSON object reply where the server supports it.
     pub json: bool,
+    /// Ask a reasoning model not to think first, where the server allows it (extraction,
+    /// keywords).
+    pub no_think: bool,
+    /// Cache the reply in the LLM response cache under this tag (see `llm::cache`).
+    pub cache: Option<CacheTag>,
+}
+
+/// Where a reply goes in the LLM response cache: LightRAG's `{mode}:{cache_type}:{hash}` keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheTag {
+    /// `default` for indexing, the query mode for queries.
+    pub mode: String,
+    /// `extract`, `summary`, `keywords` or `query`.
+    pub cache_type: String,
 }
 
 /// A large language model that completes a conversation.

@@ -4,3 +4,4 @@
 #[cfg(feature = "local-model")]
 pub mod local_model;
 pub mod offline;
+pub mod remote;

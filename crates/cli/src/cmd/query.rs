@@ -35,8 +35,8 @@ pub async fn run(engine: &Engine, args: &QueryArgs) -> Result<()> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
-    let r = rag.query(&args.question, &p).await?;
     if args.json {
+        let r = rag.query(&args.question, &p).await?;
         let v = json!({
             "status": r.status,
             "message": r.message,
@@ -49,7 +49,25 @@ pub async fn run(engine: &Engine, args: &QueryArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    println!("{}", r.answer.trim_end());
+    // Text output streams the answer as the model writes it.
+    p.stream = true;
+    let out = rag.query_stream(&args.question, &p).await?;
+    let mut r = out.result;
+    match out.stream {
+        Some(mut stream) => {
+            use futures::StreamExt;
+            use std::io::Write;
+            let mut stdout = std::io::stdout();
+            while let Some(piece) = stream.next().await {
+                let piece = piece?;
+                print!("{piece}");
+                stdout.flush()?;
+                r.answer.push_str(&piece);
+            }
+            println!();
+        }
+        None => println!("{}", r.answer.trim_end()),
+    }
     if !args.context_only
         && !args.prompt_only
         && !r.answer.contains("### References")

@@ -10,7 +10,8 @@ use crate::engine::Rag;
 use crate::error::Result;
 use crate::ids::{relation_key, sorted_pair, GRAPH_FIELD_SEP};
 use crate::ports::Namespace;
-use crate::types::{ChunkExtraction, Entity, ExtractedEntity, ExtractedRelation};
+use crate::types::{ChunkExtraction, Entity, ExtractedEntity, ExtractedRelation, Relation};
+use futures::StreamExt;
 
 /// What a merge changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -76,14 +77,11 @@ impl Rag {
     /// under the point where LightRAG would summarise (`FORCE_LLM_SUMMARY_ON_MERGE` fragments,
     /// `SUMMARY_MAX_TOKENS` tokens); at least one fragment is always kept. Later mentions still
     /// add their chunks to the sources, so retrieval reaches them.
-    fn bound_description(&self, description: &str) -> String {
-        if self.chat.is_some() {
-            return description.to_string();
-        }
+    pub(crate) fn bound_fragments(&self, fragments: Vec<String>) -> String {
         let max_frags = self.cfg.force_llm_summary_on_merge.max(2) - 1;
         let mut kept: Vec<String> = Vec::new();
         let mut tokens = 0;
-        for f in split_sep(description) {
+        for f in fragments {
             let n = self.tokenizer.count(&f);
             if !kept.is_empty()
                 && (kept.len() >= max_frags || tokens + n >= self.cfg.summary_max_tokens)
@@ -94,6 +92,44 @@ impl Rag {
             kept.push(f);
         }
         kept.join(GRAPH_FIELD_SEP)
+    }
+
+    /// Summarises (or bounds) the descriptions of merged records, up to `MAX_ASYNC` at once.
+    async fn finish_descriptions(
+        &self,
+        nodes: &mut [Entity],
+        edges: &mut [Relation],
+    ) -> Result<()> {
+        let jobs: Vec<(bool, usize, String, Vec<String>)> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (true, i, n.entity_id.clone(), split_sep(&n.description)))
+            .chain(edges.iter().enumerate().map(|(i, e)| {
+                (
+                    false,
+                    i,
+                    format!("({}, {})", e.src_id, e.tgt_id),
+                    split_sep(&e.description),
+                )
+            }))
+            .collect();
+        let done: Vec<Result<(bool, usize, String)>> = futures::stream::iter(jobs)
+            .map(|(is_node, i, name, frags)| async move {
+                let kind = if is_node { "Entity" } else { "Relation" };
+                Ok((is_node, i, self.describe(kind, &name, frags).await?))
+            })
+            .buffer_unordered(self.cfg.max_async)
+            .collect()
+            .await;
+        for r in done {
+            let (is_node, i, text) = r?;
+            if is_node {
+                nodes[i].description = text;
+            } else {
+                edges[i].description = text;
+            }
+        }
+        Ok(())
     }
 
     /// Merges a document's records into the graph, tracking rows and vector sets.
@@ -139,8 +175,7 @@ impl Rag {
             } else {
                 ent_tracking.get(name).map(Vec::as_slice)
             };
-            if let Some(mut m) = merge_entity(name, stored, tracked, recs, limits, now) {
-                m.record.description = self.bound_description(&m.record.description);
+            if let Some(m) = merge_entity(name, stored, tracked, recs, limits, now) {
                 node_ids.insert(name.clone(), m.all_chunk_ids);
                 nodes.insert(name.clone(), m.record);
             }
@@ -163,7 +198,7 @@ impl Rag {
             } else {
                 chunk_ids_of(rel_tracking[i].as_ref())
             };
-            let Some(mut m) = merge_relation((a, b), stored, tracked.as_deref(), recs, limits, now)
+            let Some(m) = merge_relation((a, b), stored, tracked.as_deref(), recs, limits, now)
             else {
                 continue;
             };
@@ -171,21 +206,20 @@ impl Rag {
             for end in [a, b] {
                 let exists = nodes.contains_key(end) || stored_nodes.contains_key(end);
                 if !exists {
-                    let sources = dedup_in_order(recs.iter().map(|r| r.source_id.clone()));
-                    let paths = dedup_in_order(recs.iter().map(|r| r.file_path.clone()));
+                    // As LightRAG: the new node takes the merged relation's text and sources.
                     nodes.insert(
                         end.clone(),
                         Entity {
                             entity_id: end.clone(),
                             entity_type: "UNKNOWN".into(),
                             description: m.record.description.clone(),
-                            source_id: sources.join(GRAPH_FIELD_SEP),
-                            file_path: paths.join(GRAPH_FIELD_SEP),
+                            source_id: m.record.source_id.clone(),
+                            file_path: m.record.file_path.clone(),
                             created_at: now,
                             truncate: String::new(),
                         },
                     );
-                    node_ids.insert(end.clone(), sources);
+                    node_ids.insert(end.clone(), m.all_chunk_ids.clone());
                     continue;
                 }
                 let node = match nodes.get(end) {
@@ -214,18 +248,18 @@ impl Rag {
                     limits.max_source_ids_per_entity,
                     limits.source_ids_limit,
                 );
+                // Only the sources change; the node keeps its text and creation time.
                 let mut updated = node;
                 updated.source_id = kept.join(GRAPH_FIELD_SEP);
-                updated.created_at = now;
                 node_ids.insert(end.clone(), all);
                 nodes.insert(end.clone(), updated);
             }
             edge_rows.push((key.clone(), tracking_row(&m.all_chunk_ids)));
-            m.record.description = self.bound_description(&m.record.description);
             edges.push(m.record);
         }
 
-        let node_list: Vec<Entity> = nodes.into_values().collect();
+        let mut node_list: Vec<Entity> = nodes.into_values().collect();
+        self.finish_descriptions(&mut node_list, &mut edges).await?;
         let node_rows: Vec<(String, Value)> = node_ids
             .iter()
             .map(|(n, ids)| (n.clone(), tracking_row(ids)))

@@ -71,8 +71,12 @@ impl SourcePlan {
         }
     }
 
-    fn keeps(&self, id: &str) -> bool {
-        self.kept.iter().any(|k| k == id)
+    /// Whether a record from chunk `id` contributes: under KEEP only records from kept (or
+    /// already known) chunks do; under FIFO every record does, as in LightRAG.
+    fn applies(&self, id: &str, method: SourceIdsLimit) -> bool {
+        method == SourceIdsLimit::Fifo
+            || self.kept.iter().any(|k| k == id)
+            || self.existing.iter().any(|k| k == id)
     }
 
     fn adds_nothing(&self) -> bool {
@@ -179,7 +183,10 @@ pub fn merge_entity(
         limits.source_ids_limit,
     );
     // Under KEEP, records from chunks beyond the limit contribute nothing.
-    let applied: Vec<&ExtractedEntity> = new.iter().filter(|r| plan.keeps(&r.source_id)).collect();
+    let applied: Vec<&ExtractedEntity> = new
+        .iter()
+        .filter(|r| plan.applies(&r.source_id, limits.source_ids_limit))
+        .collect();
     if stored.is_some() && applied.is_empty() && plan.adds_nothing() {
         return None;
     }
@@ -226,19 +233,23 @@ pub fn merge_relation(
         limits.max_source_ids_per_relation,
         limits.source_ids_limit,
     );
-    let applied: Vec<&ExtractedRelation> =
-        new.iter().filter(|r| plan.keeps(&r.source_id)).collect();
+    let applied: Vec<&ExtractedRelation> = new
+        .iter()
+        .filter(|r| plan.applies(&r.source_id, limits.source_ids_limit))
+        .collect();
     if stored.is_some() && applied.is_empty() && plan.adds_nothing() {
         return None;
     }
-    // A record from a chunk that is already a source was counted before (a resumed run).
+    // A record from a chunk the stored edge already lists was counted before (a resumed run).
+    let stored_sources: Vec<String> = stored.map(|s| split_sep(&s.source_id)).unwrap_or_default();
     let added: f64 = applied
         .iter()
-        .filter(|r| !plan.existing.contains(&r.source_id))
+        .filter(|r| !stored_sources.contains(&r.source_id))
         .map(|r| r.weight)
         .sum();
+    // Evidence: the distinct real sources the edge keeps.
     let real_sources = plan
-        .all
+        .kept
         .iter()
         .filter(|id| !PLACEHOLDER_SOURCES.contains(&id.as_str()))
         .count() as f64;
@@ -411,6 +422,8 @@ mod tests {
         let fifo = merge_entity("X", None, None, &recs, &limits, 0).unwrap();
         assert_eq!(fifo.record.source_id, "c2<SEP>c3");
         assert_eq!(fifo.record.truncate, "FIFO 2/3");
+        // FIFO truncates the sources only; every description still counts (as LightRAG).
+        assert!(fifo.record.description.contains("one"));
     }
 
     #[test]

@@ -77,3 +77,43 @@ mod tests {
         assert!(k.high_level.is_empty());
     }
 }
+
+impl crate::engine::Rag {
+    /// Query keywords: from the keyword chat model when one is configured (cached, JSON reply,
+    /// tolerant parsing), from the question itself otherwise or when the model's reply is
+    /// unusable.
+    pub(crate) async fn keywords(&self, question: &str, mode: super::QueryMode) -> Keywords {
+        let Some(chat) = &self.chat else {
+            return offline_keywords(question);
+        };
+        let prompt = crate::prompts::render(
+            crate::llm::prompts::KEYWORDS_EXTRACTION,
+            &[("language", &self.cfg.language), ("query", question)],
+        );
+        let req = crate::ports::ChatRequest {
+            prompt,
+            json: true,
+            no_think: true,
+            cache: Some(crate::ports::CacheTag {
+                mode: mode.as_str().to_string(),
+                cache_type: "keywords".into(),
+            }),
+            ..Default::default()
+        };
+        match chat.keyword.complete(&req).await {
+            Ok(reply) => match crate::llm::parse::parse_keywords(&reply) {
+                Some(k) => k,
+                None => {
+                    tracing::warn!(
+                        "the keyword reply is not usable JSON; using the question's own words"
+                    );
+                    offline_keywords(question)
+                }
+            },
+            Err(e) => {
+                tracing::warn!("keyword extraction failed ({e}); using the question's own words");
+                offline_keywords(question)
+            }
+        }
+    }
+}

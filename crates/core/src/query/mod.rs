@@ -78,6 +78,8 @@ pub struct QueryParam {
     pub conversation_history: Vec<ChatMessage>,
     pub user_prompt: Option<String>,
     pub include_references: bool,
+    /// Stream the answer (see [`crate::Rag::query_stream`]).
+    pub stream: bool,
 }
 
 impl QueryParam {
@@ -98,6 +100,7 @@ impl QueryParam {
             conversation_history: vec![],
             user_prompt: None,
             include_references: true,
+            stream: false,
         }
     }
 }
@@ -140,6 +143,21 @@ pub struct QueryResult {
     pub answer: String,
     /// Whether a chat model wrote the answer (false: extractive or canned).
     pub llm_generated: bool,
+}
+
+/// A query result, with the answer as a stream when one was asked for.
+pub struct QueryOutput {
+    pub result: QueryResult,
+    pub stream: Option<futures::stream::BoxStream<'static, crate::Result<String>>>,
+}
+
+impl From<QueryResult> for QueryOutput {
+    fn from(result: QueryResult) -> Self {
+        QueryOutput {
+            result,
+            stream: None,
+        }
+    }
 }
 
 /// LightRAG's canned reply when nothing relevant was found.

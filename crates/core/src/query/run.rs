@@ -9,12 +9,13 @@ use super::chunks::{merge_chunk_lists, ContextChunk};
 use super::context::{
     build_references, chunk_line, kg_context, naive_context, py_json_line, rows_within,
 };
-use super::keywords::offline_keywords;
 use super::retrieve::{round_robin, KgHits};
-use super::{Keywords, QueryData, QueryMode, QueryParam, QueryResult, NO_CONTEXT_ANSWER};
+use super::{
+    Keywords, QueryData, QueryMode, QueryOutput, QueryParam, QueryResult, NO_CONTEXT_ANSWER,
+};
 use crate::engine::Rag;
 use crate::error::{Error, Result};
-use crate::ports::{ChatRequest, EmbedPurpose};
+use crate::ports::{CacheTag, ChatRequest, EmbedPurpose};
 use crate::prompts::{render, NAIVE_RAG_RESPONSE, RAG_RESPONSE};
 use crate::types::VectorHit;
 
@@ -37,6 +38,14 @@ fn query_weight(q: &str) -> usize {
 impl Rag {
     /// Answers a question in the given mode, with references.
     pub async fn query(&self, question: &str, param: &QueryParam) -> Result<QueryResult> {
+        let mut p = param.clone();
+        p.stream = false;
+        Ok(self.query_stream(question, &p).await?.result)
+    }
+
+    /// Like [`Rag::query`]; with `param.stream` and a chat model, the answer comes as a stream
+    /// (the result's `answer` is then empty).
+    pub async fn query_stream(&self, question: &str, param: &QueryParam) -> Result<QueryOutput> {
         let q = question.trim();
         if q.is_empty() {
             return Err(Error::InvalidInput("the query is empty".into()));
@@ -55,7 +64,7 @@ impl Rag {
                 low_level: param.ll_keywords.clone(),
             }
         } else {
-            offline_keywords(q)
+            self.keywords(q, param.mode).await
         };
         if param.mode == QueryMode::Naive {
             return self.naive_query(q, param, keywords).await;
@@ -65,7 +74,7 @@ impl Rag {
             if q.chars().count() < 50 {
                 keywords.low_level = vec![q.to_string()];
             } else {
-                return Ok(no_result(param.mode, keywords));
+                return Ok(no_result(param.mode, keywords).into());
             }
         }
         let ll = keywords.low_level.join(", ");
@@ -124,7 +133,7 @@ impl Rag {
             vec![]
         };
         if entities.is_empty() && relations.is_empty() && vector_hits.is_empty() {
-            return Ok(no_result(param.mode, keywords));
+            return Ok(no_result(param.mode, keywords).into());
         }
 
         // Token budgets of the graph sections, whole rows only.
@@ -235,7 +244,7 @@ impl Rag {
         q: &str,
         param: &QueryParam,
         keywords: Keywords,
-    ) -> Result<QueryResult> {
+    ) -> Result<QueryOutput> {
         let vecs = self.embed(&[q.to_string()], EmbedPurpose::Query).await?;
         let k = if param.chunk_top_k > 0 {
             param.chunk_top_k
@@ -248,7 +257,7 @@ impl Rag {
             .query(&vecs[0], k, self.cfg.query.cosine_threshold)
             .await?;
         if hits.is_empty() {
-            return Ok(no_result(param.mode, keywords));
+            return Ok(no_result(param.mode, keywords).into());
         }
         let chunks: Vec<ContextChunk> = hits.iter().map(ContextChunk::from_hit).collect();
         let tok = self.tokenizer.as_ref();
@@ -322,7 +331,7 @@ impl Rag {
         chunk_refs: &[String],
         template: &str,
         slot: &str,
-    ) -> Result<QueryResult> {
+    ) -> Result<QueryOutput> {
         let mut result = QueryResult {
             status: "success".into(),
             message: "Query executed successfully".into(),
@@ -343,53 +352,70 @@ impl Rag {
         );
         if param.only_need_prompt {
             result.answer = format!("{system}\n\n---User Query---\n\n{q}");
-            return Ok(result);
+            return Ok(result.into());
         }
         if param.only_need_context {
             result.answer = context;
-            return Ok(result);
+            return Ok(result.into());
         }
         if let Some(chat) = &self.chat {
+            // LightRAG never caches an answer given with conversation history.
+            let cache = param.conversation_history.is_empty().then(|| CacheTag {
+                mode: param.mode.as_str().to_string(),
+                cache_type: "query".into(),
+            });
             let req = ChatRequest {
                 system: Some(system),
                 history: param.conversation_history.clone(),
                 prompt: q.to_string(),
-                json: false,
+                cache,
+                ..Default::default()
             };
-            result.answer = chat.complete(&req).await?;
             result.llm_generated = true;
-            return Ok(result);
+            if param.stream {
+                let stream = chat.query.stream(&req).await?;
+                return Ok(QueryOutput {
+                    result,
+                    stream: Some(stream),
+                });
+            }
+            result.answer = chat.query.complete(&req).await?;
+            return Ok(result.into());
         }
         let mut terms = result.keywords.low_level.clone();
         terms.extend(result.keywords.high_level.iter().cloned());
         result.answer = extractive_answer(q, &terms, chunks, chunk_refs, &result.data.references)
             .unwrap_or_else(|| NO_CONTEXT_ANSWER.to_string());
-        Ok(result)
+        Ok(result.into())
     }
 
-    async fn bypass(&self, q: &str, param: &QueryParam) -> Result<QueryResult> {
+    async fn bypass(&self, q: &str, param: &QueryParam) -> Result<QueryOutput> {
         let Some(chat) = &self.chat else {
             return Err(Error::Config(
                 "mode bypass sends the question straight to the LLM, and no LLM is configured (set LLM_BINDING)".into(),
             ));
         };
         let req = ChatRequest {
-            system: None,
             history: param.conversation_history.clone(),
             prompt: q.to_string(),
-            json: false,
+            ..Default::default()
         };
-        let answer = chat.complete(&req).await?;
-        Ok(QueryResult {
+        let mut out = QueryOutput::from(QueryResult {
             status: "success".into(),
             message: "Query executed successfully".into(),
             mode: QueryMode::Bypass,
             keywords: Keywords::default(),
             data: QueryData::default(),
             context: String::new(),
-            answer,
+            answer: String::new(),
             llm_generated: true,
-        })
+        });
+        if param.stream {
+            out.stream = Some(chat.query.stream(&req).await?);
+        } else {
+            out.result.answer = chat.query.complete(&req).await?;
+        }
+        Ok(out)
     }
 }
 

@@ -1,0 +1,72 @@
+//! `lightrag-test-llm`: the test model server as a process, for manual runs and scripts.
+//! Prints `listening on 127.0.0.1:PORT` as its first line, then serves until killed.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use lightrag_core::hashing::HashingEmbedder;
+use lightrag_testserver::{serve, Script, ServerConfig};
+
+/// A stand-in for Ollama and OpenAI-compatible servers with scripted replies.
+#[derive(Parser)]
+#[command(name = "lightrag-test-llm", version)]
+struct Args {
+    /// Port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// JSON script: a list of rules, or {"rules": [...], "default_reply": "..."}.
+    #[arg(long)]
+    script: Option<PathBuf>,
+    /// Milliseconds added before every chat response.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Dimension of the (feature hashing) embeddings.
+    #[arg(long, default_value_t = 384)]
+    embed_dim: usize,
+    /// Multiply every embedding by this (checks client-side normalisation).
+    #[arg(long, default_value_t = 1.0)]
+    embed_scale: f32,
+    /// Model names listed by /api/tags and /v1/models (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    models: Vec<String>,
+    /// Print each new maximum of concurrent chat requests on stderr (GET /test/stats has it
+    /// always).
+    #[arg(long)]
+    max_concurrency_report: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let script = match &args.script {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read script {}", path.display()))?;
+            Script::from_json(&text)
+                .with_context(|| format!("script {} is not valid", path.display()))?
+        }
+        None => Script::default(),
+    };
+    anyhow::ensure!(args.embed_dim > 0, "--embed-dim must be greater than 0");
+    let mut cfg = ServerConfig {
+        port: args.port,
+        script,
+        latency: Duration::from_millis(args.latency_ms),
+        embedder: Arc::new(HashingEmbedder::new(args.embed_dim)),
+        embed_scale: args.embed_scale,
+        report_concurrency: args.max_concurrency_report,
+        ..ServerConfig::default()
+    };
+    if !args.models.is_empty() {
+        cfg.models = args.models;
+    }
+    let (addr, handle) = serve(cfg).await.context("cannot bind")?;
+    println!("listening on {addr}");
+    std::io::stdout().flush()?;
+    handle.await.context("server task failed")?;
+    Ok(())
+}
