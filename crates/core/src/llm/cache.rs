@@ -2,13 +2,15 @@
 //! any [`ChatModel`]. A request tagged with a [`CacheTag`] is answered from the cache when the
 //! same prompt, history, format and model were seen (LightRAG's `{mode}:{cache_type}:{hash}`
 //! keys), so re-running the same work makes no LLM call. Streamed replies are served from the
-//! cache but, as in LightRAG, never stored.
+//! cache too, and stored once the stream ends without error (LightRAG never stores them, so a
+//! terminal that always streams would never hit).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
+use futures::StreamExt;
 use serde_json::json;
 
 use crate::error::Result;
@@ -100,12 +102,64 @@ impl ChatModel for CachedChat {
     }
 
     async fn stream(&self, req: &ChatRequest) -> Result<BoxStream<'static, Result<String>>> {
-        if let Some(key) = self.key(req) {
-            if let Some(hit) = self.lookup(&key).await {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(Box::pin(futures::stream::once(async move { Ok(hit) })));
-            }
+        let Some(key) = self.key(req) else {
+            return self.inner.stream(req).await;
+        };
+        if let Some(hit) = self.lookup(&key).await {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(Box::pin(futures::stream::once(async move { Ok(hit) })));
         }
-        self.inner.stream(req).await
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let inner = self.inner.stream(req).await?;
+        let kv = self.kv.clone();
+        let tag = req
+            .cache
+            .as_ref()
+            .map(|t| t.cache_type.clone())
+            .unwrap_or_default();
+        let prompt = req.prompt.clone();
+        // Pass pieces through; when the stream ends cleanly, store the whole reply.
+        struct State {
+            inner: BoxStream<'static, Result<String>>,
+            text: String,
+            failed: bool,
+        }
+        let state = State {
+            inner,
+            text: String::new(),
+            failed: false,
+        };
+        let stream = futures::stream::unfold(Some(state), move |state| {
+            let (kv, key, tag, prompt) = (kv.clone(), key.clone(), tag.clone(), prompt.clone());
+            async move {
+                let mut st = state?;
+                match st.inner.next().await {
+                    Some(Ok(piece)) => {
+                        st.text.push_str(&piece);
+                        Some((Ok(piece), Some(st)))
+                    }
+                    Some(Err(e)) => {
+                        st.failed = true;
+                        Some((Err(e), Some(st)))
+                    }
+                    None => {
+                        if !st.failed && !st.text.is_empty() {
+                            let record = json!({"return": st.text, "cache_type": tag, "chunk_id": null,
+                                                "original_prompt": prompt, "queryparam": null});
+                            if let Err(e) = kv
+                                .upsert(Namespace::LlmResponseCache, vec![(key, record)])
+                                .await
+                            {
+                                tracing::warn!(
+                                    "cannot store a streamed LLM reply in the cache: {e}"
+                                );
+                            }
+                        }
+                        None
+                    }
+                }
+            }
+        });
+        Ok(Box::pin(stream))
     }
 }

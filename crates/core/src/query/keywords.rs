@@ -57,27 +57,6 @@ pub fn offline_keywords(question: &str) -> Keywords {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_and_terms() {
-        let k = offline_keywords("Who founded the Nordholm Institute of Hydrology in 1921?");
-        assert_eq!(k.low_level[0], "Nordholm Institute of Hydrology");
-        assert!(k.low_level.contains(&"founded".to_string()));
-        assert!(k.low_level.contains(&"1921".to_string()));
-        assert_eq!(k.high_level.len(), 1);
-    }
-
-    #[test]
-    fn trivial_question_gives_nothing() {
-        let k = offline_keywords("what is it?");
-        assert!(k.low_level.is_empty());
-        assert!(k.high_level.is_empty());
-    }
-}
-
 impl crate::engine::Rag {
     /// Query keywords: from the keyword chat model when one is configured (cached, JSON reply,
     /// tolerant parsing), from the question itself otherwise or when the model's reply is
@@ -115,5 +94,26 @@ impl crate::engine::Rag {
                 offline_keywords(question)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_terms() {
+        let k = offline_keywords("Who founded the Nordholm Institute of Hydrology in 1921?");
+        assert_eq!(k.low_level[0], "Nordholm Institute of Hydrology");
+        assert!(k.low_level.contains(&"founded".to_string()));
+        assert!(k.low_level.contains(&"1921".to_string()));
+        assert_eq!(k.high_level.len(), 1);
+    }
+
+    #[test]
+    fn trivial_question_gives_nothing() {
+        let k = offline_keywords("what is it?");
+        assert!(k.low_level.is_empty());
+        assert!(k.high_level.is_empty());
     }
 }

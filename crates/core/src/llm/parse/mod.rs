@@ -9,7 +9,8 @@
 //! 3. Corrupted delimiters are repaired ([`fix_tuple_delimiter_corruption`]), the line is split on
 //!    `<|#|>` (empty fields dropped, `**bold**` markers removed) and a field that is a record type
 //!    (`entity`, `relation`, `relationship`, any case) starts a new record, so several records on
-//!    one line are recovered; the type slot of an entity row is never a split point.
+//!    one line are recovered (in the type slot of an entity row only when a whole record follows:
+//!    an entity may be of type `Entity`).
 //! 4. A row is an entity iff it has 4 fields and its first names `entity`, a relation iff it has
 //!    5 fields and its first names `relation` (a 5-field row with the `entity` prefix is a
 //!    relation). Older tuple rows `("entity"<|>N<|>T<|>D)##` / `("relationship"<|>S<|>T<|>D<|>K<|>W)`
