@@ -8,6 +8,7 @@ use lightrag_core::config::{Config, Settings};
 use lightrag_core::hashing::HashingEmbedder;
 use lightrag_core::llm::cache::CachedChat;
 use lightrag_core::llm::extract::{ExtractionSettings, LlmExtractor};
+use lightrag_core::llm::limit::LimitedChat;
 use lightrag_core::llm::prompts::DEFAULT_ENTITY_TYPES;
 use lightrag_core::ports::{ChatModel, Embedder, Extractor, KvStore};
 use lightrag_core::tokenizer::TiktokenTokenizer;

@@ -185,3 +185,95 @@ async fn the_graph_equals_lightrags_merge_of_the_same_records() {
     assert_eq!(edges, expected_edges);
     assert!(rag.check().await.unwrap().is_clean());
 }
+
+/// Extraction replies give "Vega" a new description per document; summary prompts get one
+/// fixed summary.
+struct Growing;
+
+#[async_trait]
+impl ChatModel for Growing {
+    fn identity(&self) -> String {
+        r#"{"binding":"scripted","host":"","model":"growing"}"#.into()
+    }
+    async fn complete(&self, req: &ChatRequest) -> Result<String> {
+        if req.prompt.contains("Merge the descriptions below") {
+            assert!(
+                req.prompt.contains("Vega"),
+                "the summary prompt names its subject"
+            );
+            return Ok("Vega is a station that appears in many reports (summary).".into());
+        }
+        let n = req
+            .prompt
+            .split("Report number ")
+            .nth(1)
+            .and_then(|r| r.split('.').next())
+            .ok_or_else(|| Error::Llm("unexpected prompt".into()))?;
+        Ok(format!(
+            "entity<|#|>Vega<|#|>Location<|#|>Vega is mentioned in report {n}.\n<|COMPLETE|>"
+        ))
+    }
+}
+
+#[tokio::test]
+async fn long_descriptions_are_summarised_by_the_llm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Settings::default();
+    s.set("WORKING_DIR", dir.path().to_string_lossy());
+    s.set("MAX_PARALLEL_INSERT", "1");
+    let cfg = s.to_config().unwrap();
+    let stores = embedded::open(dir.path(), "hashing-bow-64", 64).unwrap();
+    let chat: Arc<dyn ChatModel> = Arc::new(Growing);
+    let settings = ExtractionSettings {
+        language: "English".into(),
+        entity_types: lightrag_core::llm::prompts::DEFAULT_ENTITY_TYPES.into(),
+        max_gleaning: 0,
+        max_total_records: 100,
+        max_entity_records: 40,
+        max_extract_input_tokens: 20480,
+        use_json: false,
+    };
+    let extractor = LlmExtractor::new(chat.clone(), settings, Arc::new(TiktokenTokenizer::o200k()));
+    let rag = Rag::new(
+        cfg,
+        stores.stores.clone(),
+        Arc::new(HashingEmbedder::new(64)),
+        Arc::new(extractor),
+    )
+    .with_chat_models(lightrag_core::ChatModels::single(chat));
+    let vega = |rag: &Rag| {
+        let graph = rag.stores().graph.clone();
+        async move {
+            graph
+                .get_nodes(&["Vega".to_string()])
+                .await
+                .unwrap()
+                .remove("Vega")
+                .unwrap()
+        }
+    };
+    // LightRAG joins fewer than FORCE_LLM_SUMMARY_ON_MERGE (8) fragments without the LLM...
+    for i in 1..=7 {
+        let doc = NewDocument {
+            key: format!("r{i}.txt"),
+            content: format!("Report number {i}. Vega again."),
+        };
+        rag.enqueue(vec![doc], "t").await.unwrap();
+        rag.process_pending(Arc::new(NoProgress)).await.unwrap();
+    }
+    assert_eq!(vega(&rag).await.description.split("<SEP>").count(), 7);
+    // ...and the eighth makes it summarise.
+    let doc = NewDocument {
+        key: "r8.txt".into(),
+        content: "Report number 8. Vega again.".into(),
+    };
+    rag.enqueue(vec![doc], "t").await.unwrap();
+    rag.process_pending(Arc::new(NoProgress)).await.unwrap();
+    let v = vega(&rag).await;
+    assert_eq!(
+        v.description,
+        "Vega is a station that appears in many reports (summary)."
+    );
+    assert_eq!(v.source_id.split("<SEP>").count(), 8);
+    assert!(rag.check().await.unwrap().is_clean());
+}

@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod extract;
+pub mod limit;
 pub mod parse;
 pub mod prompts;
 pub mod summary;
