@@ -75,9 +75,11 @@ pub fn chat_models(
     };
     let cached =
         |name: &str, role: &lightrag_core::config::LlmRole| -> Result<Arc<dyn ChatModel>> {
-            let inner = remote::chat_model(name, role, llm)?;
+            // The cache answers before the limit: a cached reply never waits for a slot.
+            let remote = remote::chat_model(name, role, llm)?;
+            let limited = Arc::new(LimitedChat::new(remote, cfg.max_async));
             Ok(Arc::new(CachedChat::new(
-                inner,
+                limited,
                 kv.clone(),
                 llm.enable_cache,
             )))
