@@ -414,10 +414,27 @@ impl Settings {
             language: self.raw(&["SUMMARY_LANGUAGE"]),
             max_file_bytes: self.parse(&["MAX_FILE_BYTES"])?,
             llm: self.llm_config()?,
-            embedding_host: self.raw(&["EMBEDDING_BINDING_HOST"]),
+            embedding_host: self.embedding_host(),
             embedding_api_key: self.raw(&["EMBEDDING_BINDING_API_KEY"]),
             embedding_timeout_s: self.parse(&["EMBEDDING_TIMEOUT"])?,
         })
+    }
+
+    /// EMBEDDING_BINDING_HOST, else LLM_BINDING_HOST when both bindings are the same server
+    /// kind (as LightRAG falls back), else empty (the binding's default).
+    fn embedding_host(&self) -> String {
+        let own = self.raw(&["EMBEDDING_BINDING_HOST"]);
+        if !own.is_empty() {
+            return own;
+        }
+        let same = self
+            .raw(&["EMBEDDING_BINDING"])
+            .eq_ignore_ascii_case(&self.raw(&["LLM_BINDING"]));
+        if same {
+            self.raw(&["LLM_BINDING_HOST"])
+        } else {
+            String::new()
+        }
     }
 
     fn role(&self, prefix: &str, base: &LlmRole) -> LlmRole {

@@ -277,3 +277,56 @@ async fn long_descriptions_are_summarised_by_the_llm() {
     assert_eq!(v.source_id.split("<SEP>").count(), 8);
     assert!(rag.check().await.unwrap().is_clean());
 }
+
+#[tokio::test]
+async fn an_unparseable_reply_fails_the_chunk_and_its_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Settings::default();
+    s.set("WORKING_DIR", dir.path().to_string_lossy());
+    let cfg = s.to_config().unwrap();
+    let stores = embedded::open(dir.path(), "hashing-bow-64", 64).unwrap();
+    let chat = Scripted(vec![(
+        "Refuse",
+        "I am sorry, I cannot help with that request.",
+    )]);
+    let settings = ExtractionSettings {
+        language: "English".into(),
+        entity_types: lightrag_core::llm::prompts::DEFAULT_ENTITY_TYPES.into(),
+        max_gleaning: 1,
+        max_total_records: 100,
+        max_entity_records: 40,
+        max_extract_input_tokens: 20480,
+        use_json: false,
+    };
+    let extractor = LlmExtractor::new(
+        Arc::new(chat),
+        settings,
+        Arc::new(TiktokenTokenizer::o200k()),
+    );
+    let rag = Rag::new(
+        cfg,
+        stores.stores.clone(),
+        Arc::new(HashingEmbedder::new(64)),
+        Arc::new(extractor),
+    );
+    let doc = NewDocument {
+        key: "r.txt".into(),
+        content: "Refuse this one, please.".into(),
+    };
+    rag.enqueue(vec![doc], "t").await.unwrap();
+    let report = rag.process_pending(Arc::new(NoProgress)).await.unwrap();
+    assert_eq!(report.failed.len(), 1);
+    let row = rag
+        .stores()
+        .doc_status
+        .get(&doc_id("r.txt"))
+        .await
+        .unwrap()
+        .unwrap();
+    let msg = row.error_msg.unwrap();
+    assert!(
+        msg.contains("no parseable record") && msg.contains("cannot help"),
+        "{msg}"
+    );
+    assert_eq!(rag.stores().graph.node_count().await.unwrap(), 0);
+}
