@@ -160,6 +160,12 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<(SocketAddr, JoinHandle
         .route("/test/reset", post(reset))
         .with_state(state);
     let handle = tokio::spawn(async move {
+        // Without TCP_NODELAY, a response written in two segments waits for the client's delayed
+        // ACK (about 40 ms): that would be the test server's latency, not the model's.
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("test server stopped: {e}");
         }
