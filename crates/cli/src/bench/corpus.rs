@@ -63,9 +63,10 @@ fn invented_word(rng: &mut Rng) -> String {
         let mut w = String::new();
         let syllables = if rng.chance(0.1) { 3 } else { 2 };
         for _ in 0..syllables {
-            w.push_str(*rng.pick(ONSETS));
-            w.push_str(*rng.pick(VOWELS));
-            w.push_str(*rng.pick(CODAS));
+            for part in [ONSETS, VOWELS, CODAS] {
+                let piece: &&str = rng.pick(part);
+                w.push_str(piece);
+            }
         }
         if (4..=8).contains(&w.chars().count()) {
             let mut c = w.chars();
@@ -99,7 +100,7 @@ impl World {
 
     /// A world with the given pool sizes; all names are distinct.
     pub fn new(seed: u64, people: usize, orgs: usize, places: usize, events: usize) -> World {
-        let mut rng = Rng::new(seed ^ 0x5EED_0F_0001);
+        let mut rng = Rng::new(seed ^ 0x005E_ED0F_0001);
         let mut seen: HashSet<String> = HashSet::new();
         let mut unique = |rng: &mut Rng, make: &dyn Fn(&mut Rng) -> String| loop {
             let n = make(rng);

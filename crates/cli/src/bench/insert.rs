@@ -13,8 +13,9 @@ use lightrag_core::pipeline::{EnqueueOutcome, NewDocument, Progress, ProgressEve
 use lightrag_core::tokenizer::TiktokenTokenizer;
 use serde_json::json;
 
+use super::cpu::CpuMeter;
 use super::report::{self, round, table, Machine};
-use super::{corpus, cpu_seconds, BenchDir, SEED};
+use super::{corpus, BenchDir, SEED};
 use crate::args::BenchArgs;
 use crate::setup::{self, Engine};
 
@@ -155,11 +156,11 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
         started: Instant::now(),
         finished_at: Mutex::new(Vec::new()),
     });
-    let cpu0 = cpu_seconds();
+    let meter = CpuMeter::start();
     let t = Instant::now();
     let processed = rag.process_pending(progress.clone()).await?;
     let process_s = t.elapsed().as_secs_f64();
-    let cpu_s = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
+    let cpu = meter.finish();
     bar.finish_and_clear();
     let timings = rag.timings();
     let nodes = rag.stores().graph.node_count().await?;
@@ -232,13 +233,7 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
         processed.entities,
         processed.relations
     ));
-    if let Some(c) = cpu_s {
-        text.push_str(&format!(
-            "CPU time in the process phase: {c:.1}s = {:.2} cores busy on average (of {})\n",
-            c / process_s,
-            machine.cpus
-        ));
-    }
+    text.push_str(&cpu.text(machine.cpus));
     text.push_str(&format!(
         "\nwhere the time goes (cumulative over concurrent documents, MAX_PARALLEL_INSERT={}):\n",
         settings["max_parallel_insert"]
@@ -300,7 +295,7 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
             "chunks_per_s": round(chunks as f64 / process_s, 3),
             "tokens_per_s": round(doc_tokens as f64 / process_s, 1),
             "documents_per_s_total": round(n_docs as f64 / wall, 3),
-            "cpu_s_process": cpu_s.map(|c| round(c, 2)),
+            "cpu_process": cpu.json(),
             "graph": {"entities": nodes, "relations": edges},
             "stages_s": timings,
             "documents_per_s_by_tenth": tenths.iter().map(|x| round(*x, 3)).collect::<Vec<_>>(),

@@ -9,6 +9,7 @@
 //! report then goes to standard error, the JSON alone to standard output).
 
 mod corpus;
+mod cpu;
 mod graphbuild;
 mod graphgen;
 mod insert;
@@ -102,17 +103,4 @@ impl Drop for BenchDir {
             }
         }
     }
-}
-
-/// CPU time (user + system) this process used so far, in seconds (clock ticks of 1/100 s, the
-/// Linux default). `None` off Linux.
-pub fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 of `rest`.
-    let utime: f64 = f.get(11)?.parse().ok()?;
-    let stime: f64 = f.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
 }

@@ -12,6 +12,7 @@ use lightrag_core::query::{QueryMode, QueryParam};
 use lightrag_providers::local_model::LocalEmbedder;
 use serde_json::{json, Value};
 
+use super::cpu::{CpuMeter, CpuUse};
 use super::graphgen::Plan;
 use super::report::{round, Latency};
 use super::rng::{Rng, Zipf};
@@ -57,6 +58,7 @@ pub struct ModeRun {
     pub relations: usize,
     pub chunks: usize,
     pub context_chars: usize,
+    pub cpu: Option<CpuUse>,
 }
 
 impl ModeRun {
@@ -73,6 +75,7 @@ pub async fn run_mode(
     concurrency: usize,
 ) -> Result<ModeRun> {
     let next = Arc::new(AtomicUsize::new(0));
+    let meter = CpuMeter::start();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {
@@ -100,6 +103,7 @@ pub async fn run_mode(
         relations: 0,
         chunks: 0,
         context_chars: 0,
+        cpu: None,
     };
     let mut ms = Vec::with_capacity(qs.len());
     for t in tasks {
@@ -121,6 +125,7 @@ pub async fn run_mode(
         }
     }
     run.wall_s = started.elapsed().as_secs_f64();
+    run.cpu = Some(meter.finish());
     run.latency = Latency::of(&ms);
     Ok(run)
 }

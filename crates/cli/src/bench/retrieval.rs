@@ -195,6 +195,9 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
                 format!("{:.1}", r.avg(r.relations)),
                 format!("{:.1}", r.avg(r.chunks)),
                 format!("{:.1}", r.avg(r.context_chars) / 1000.0),
+                r.cpu
+                    .and_then(|c| c.own_cores.zip(c.other_cores))
+                    .map_or("?".into(), |(o, x)| format!("{o:.2}/{x:.2}")),
             ]
         })
         .collect();
@@ -212,9 +215,19 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
             "relations",
             "chunks",
             "context kB",
+            "cores own/other",
         ],
         &rows,
     ));
+    let busiest = runs
+        .iter()
+        .filter_map(|r| r.cpu.and_then(|c| c.other_cores))
+        .fold(0.0, f64::max);
+    if busiest > 0.2 {
+        text.push_str(&format!(
+            "warning: other processes kept up to {busiest:.2} cores busy during the queries; the latencies are pessimistic\n"
+        ));
+    }
     for r in runs.iter().filter(|r| r.errors > 0) {
         text.push_str(&format!(
             "  {}: {} errors, first: {}\n",
@@ -262,6 +275,7 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
                 "hits": r.hits, "errors": r.errors,
                 "avg_entities": round(r.avg(r.entities), 2), "avg_relations": round(r.avg(r.relations), 2),
                 "avg_chunks": round(r.avg(r.chunks), 2), "avg_context_chars": round(r.avg(r.context_chars), 0),
+                "cpu": r.cpu.map(|c| c.json()),
             })).collect::<Vec<_>>(),
             "peak_rss_mib_build": peak_build.map(|m| round(m, 1)),
             "rss_mib_ready": rss_ready.map(|m| round(m, 1)),
