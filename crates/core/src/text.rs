@@ -189,6 +189,32 @@ pub fn content_words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Joins hard-wrapped lines: a single line break inside a paragraph becomes a space, while
+/// blank lines, headings and list items keep their own lines.
+pub fn unwrap_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut prev_blank = true;
+    for line in text.lines() {
+        let t = line.trim();
+        let starts_block = t.is_empty()
+            || t.starts_with('#')
+            || t.starts_with("- ")
+            || t.starts_with("* ")
+            || t.split_once(". ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if !out.is_empty() {
+            out.push(if starts_block || prev_blank {
+                '\n'
+            } else {
+                ' '
+            });
+        }
+        out.push_str(t);
+        prev_blank = t.is_empty() || t.starts_with('#');
+    }
+    out
+}
+
 const ABBREVIATIONS: &[&str] = &[
     "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "vs", "etc", "inc", "ltd", "co", "corp",
     "no", "fig", "e.g", "i.e", "u.s", "mt",
@@ -251,6 +277,15 @@ mod tests {
                 "Then he left!",
                 "New line here"
             ]
+        );
+    }
+
+    #[test]
+    fn wrapped_lines_join_but_blocks_stay() {
+        let t = "# Title\nA sentence that\nwraps here.\n\n- item one\n- item two\n1. first";
+        assert_eq!(
+            unwrap_lines(t),
+            "# Title\nA sentence that wraps here.\n\n- item one\n- item two\n1. first"
         );
     }
 

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::chunks::ContextChunk;
 use super::Reference;
-use crate::text::{content_words, sentences};
+use crate::text::{content_words, sentences, unwrap_lines};
 
 /// How many sentences the extractive answer quotes.
 pub const MAX_SENTENCES: usize = 4;
@@ -27,9 +27,11 @@ pub fn extractive_answer(
         return None;
     }
     // Candidate sentences, with the words they contain.
+    // Hard-wrapped lines are joined first, so a sentence is not cut at a line break.
+    let texts: Vec<String> = chunks.iter().map(|c| unwrap_lines(&c.content)).collect();
     let mut cands: Vec<(usize, &str, &str, HashSet<String>)> = Vec::new();
-    for (ci, (c, r)) in chunks.iter().zip(chunk_refs).enumerate() {
-        for s in sentences(&c.content) {
+    for (ci, (text, r)) in texts.iter().zip(chunk_refs).enumerate() {
+        for s in sentences(text) {
             let s = s.trim_start_matches(['#', '-', '*', ' ']);
             if s.chars().count() < 20 {
                 continue;
