@@ -267,7 +267,8 @@ impl Rag {
                 }
             }
         }
-        let stats = self.apply_merge(&grouped, true).await?;
+        let (stats, pending) = self.apply_merge(&grouped, true).await?;
+        self.write_graph_vectors(pending).await?;
         Ok((stats.entities, stats.relations))
     }
 }

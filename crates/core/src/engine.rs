@@ -45,6 +45,8 @@ pub struct Rag {
     pub(crate) timings: crate::timings::Timings,
     /// Serialises graph merges: two documents never merge the same entity at once.
     pub(crate) merge_lock: tokio::sync::Mutex<()>,
+    /// The last merge's place in the order of graph-vector writes (see `next_vector_turn`).
+    pub(crate) vector_turn: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
 }
 
 impl Rag {
@@ -68,6 +70,7 @@ impl Rag {
             embed_cache,
             timings: Default::default(),
             merge_lock: tokio::sync::Mutex::new(()),
+            vector_turn: std::sync::Mutex::new(None),
         }
     }
 

@@ -1,12 +1,16 @@
 //! The derived vector records of chunks, entities and relations (LightRAG's meta fields and
 //! `content` layouts), and writing them through the embedder.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_json::json;
+use tokio::sync::oneshot;
 
 use crate::engine::Rag;
 use crate::error::Result;
 use crate::ids::{entity_vector_id, relation_vector_id};
-use crate::ports::EmbedPurpose;
+use crate::ports::{EmbedPurpose, VectorStore};
 use crate::timings::Stage;
 use crate::types::{Chunk, Entity, Relation, VectorRecord};
 
@@ -74,72 +78,127 @@ impl Rag {
 
     /// Stores entity vectors; only entities whose embedded text changed are embedded again.
     pub(crate) async fn index_entities(&self, entities: &[Entity]) -> Result<()> {
-        let items = entities
-            .iter()
-            .map(|e| {
-                (
-                    entity_vector_id(&e.entity_id),
-                    entity_content(e),
-                    entity_meta(e),
-                )
-            })
-            .collect();
-        self.index_items(VectorSet::Entities, items).await
+        self.write_items(VectorSet::Entities, entity_items(entities), HashMap::new())
+            .await
     }
 
     /// Stores relation vectors; only relations whose embedded text changed are embedded again.
     pub(crate) async fn index_relations(&self, relations: &[Relation]) -> Result<()> {
-        let items = relations
+        self.write_items(
+            VectorSet::Relations,
+            relation_items(relations),
+            HashMap::new(),
+        )
+        .await
+    }
+
+    /// Takes the next place in the order of graph-vector writes. Called under `merge_lock`, so
+    /// vector writes land in the order the merges did even though they run outside the lock.
+    pub(crate) fn next_vector_turn(&self) -> VectorTurn {
+        let (done, rx) = oneshot::channel();
+        let mut last = self
+            .vector_turn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        VectorTurn {
+            prev: last.replace(rx),
+            _done: done,
+        }
+    }
+
+    /// Writes the entity and relation vectors of one merge. The embedding, almost all of the
+    /// work, runs at once, alongside other documents; the writes wait for the merges before
+    /// this one, so a later version of an entity is never overwritten by an earlier one.
+    pub(crate) async fn write_graph_vectors(&self, pending: PendingVectors) -> Result<()> {
+        let ents = entity_items(&pending.entities);
+        let rels = relation_items(&pending.relations);
+        let ent_vectors = self.embed_changed(VectorSet::Entities, &ents).await?;
+        let rel_vectors = self.embed_changed(VectorSet::Relations, &rels).await?;
+        if let Some(prev) = pending.turn.prev {
+            // An error only means the earlier writer is gone (failed or cancelled): go on.
+            let _ = prev.await;
+        }
+        self.write_items(VectorSet::Entities, ents, ent_vectors)
+            .await?;
+        self.write_items(VectorSet::Relations, rels, rel_vectors)
+            .await
+        // `pending.turn._done` drops here and lets the next merge write.
+    }
+
+    /// Embeds the items whose stored content differs from theirs, keyed by id.
+    async fn embed_changed(
+        &self,
+        set: VectorSet,
+        items: &[(String, String, serde_json::Value)],
+    ) -> Result<HashMap<String, Vec<f32>>> {
+        let ids: Vec<String> = items.iter().map(|(id, _, _)| id.clone()).collect();
+        let stored = self.vector_store(set).get_meta(&ids).await?;
+        let todo: Vec<&(String, String, serde_json::Value)> = items
             .iter()
-            .map(|r| {
-                let id = relation_vector_id(&r.src_id, &r.tgt_id);
-                (id, relation_content(r), relation_meta(r))
+            .filter(|(id, content, _)| {
+                stored
+                    .get(id)
+                    .and_then(|m| m.get("content"))
+                    .and_then(|c| c.as_str())
+                    != Some(content.as_str())
             })
             .collect();
-        self.index_items(VectorSet::Relations, items).await
+        if todo.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let texts: Vec<String> = todo.iter().map(|(_, t, _)| t.clone()).collect();
+        let vectors = self.embed(&texts, EmbedPurpose::Document).await?;
+        Ok(todo
+            .into_iter()
+            .map(|(id, _, _)| id.clone())
+            .zip(vectors)
+            .collect())
+    }
+
+    fn vector_store(&self, set: VectorSet) -> &Arc<dyn VectorStore> {
+        match set {
+            VectorSet::Entities => &self.stores.entities_vdb,
+            VectorSet::Relations => &self.stores.relationships_vdb,
+        }
     }
 
     /// Writes `(id, content, meta)` items: unchanged ones are skipped, ones whose content is
-    /// unchanged keep their stored vector (only the metadata moves), the rest are embedded.
-    async fn index_items(
+    /// unchanged keep their stored vector (only the metadata moves), the rest take their vector
+    /// from `embedded` (computed from the same content) or are embedded now.
+    async fn write_items(
         &self,
         set: VectorSet,
         items: Vec<(String, String, serde_json::Value)>,
+        mut embedded: HashMap<String, Vec<f32>>,
     ) -> Result<()> {
-        let store = match set {
-            VectorSet::Entities => &self.stores.entities_vdb,
-            VectorSet::Relations => &self.stores.relationships_vdb,
-        };
+        let store = self.vector_store(set);
         let ids: Vec<String> = items.iter().map(|(id, _, _)| id.clone()).collect();
         let stored = store.get_meta(&ids).await?;
+        let mut records = Vec::with_capacity(items.len());
         let mut reuse = Vec::new();
         let mut fresh = Vec::new();
         for (id, content, meta) in items {
             match stored.get(&id) {
                 Some(old) if *old == meta => {}
+                _ if embedded.contains_key(&id) => {
+                    let vector = embedded.remove(&id).unwrap_or_default();
+                    records.push(VectorRecord { id, vector, meta });
+                }
                 Some(old)
                     if old.get("content").and_then(|c| c.as_str()) == Some(content.as_str()) =>
                 {
-                    reuse.push((id, meta))
+                    reuse.push((id, content, meta))
                 }
                 _ => fresh.push((id, content, meta)),
             }
         }
-        let mut records = Vec::with_capacity(reuse.len() + fresh.len());
         if !reuse.is_empty() {
-            let ids: Vec<String> = reuse.iter().map(|(id, _)| id.clone()).collect();
+            let ids: Vec<String> = reuse.iter().map(|(id, _, _)| id.clone()).collect();
             let mut vectors = store.get_vectors(&ids).await?;
-            for (id, meta) in reuse {
+            for (id, content, meta) in reuse {
                 match vectors.remove(&id) {
                     Some(vector) => records.push(VectorRecord { id, vector, meta }),
-                    None => {
-                        let content = meta
-                            .get("content")
-                            .and_then(|c| c.as_str())
-                            .unwrap_or_default()
-                            .to_string();
-                        fresh.push((id, content, meta));
-                    }
+                    None => fresh.push((id, content, meta)),
                 }
             }
         }
@@ -157,6 +216,42 @@ impl Rag {
             .time_async(Stage::VectorWrites, store.upsert(records))
             .await
     }
+}
+
+/// The entity and relation records of one merge, waiting for their vectors.
+pub(crate) struct PendingVectors {
+    pub entities: Vec<Entity>,
+    pub relations: Vec<Relation>,
+    pub turn: VectorTurn,
+}
+
+/// A place in the order of graph-vector writes: wait for `prev`, then drop `_done`.
+pub(crate) struct VectorTurn {
+    prev: Option<oneshot::Receiver<()>>,
+    _done: oneshot::Sender<()>,
+}
+
+fn entity_items(entities: &[Entity]) -> Vec<(String, String, serde_json::Value)> {
+    entities
+        .iter()
+        .map(|e| {
+            (
+                entity_vector_id(&e.entity_id),
+                entity_content(e),
+                entity_meta(e),
+            )
+        })
+        .collect()
+}
+
+fn relation_items(relations: &[Relation]) -> Vec<(String, String, serde_json::Value)> {
+    relations
+        .iter()
+        .map(|r| {
+            let id = relation_vector_id(&r.src_id, &r.tgt_id);
+            (id, relation_content(r), relation_meta(r))
+        })
+        .collect()
 }
 
 #[derive(Clone, Copy)]

@@ -15,12 +15,14 @@ pub enum Stage {
     Embedding,
     VectorWrites,
     StoreWrites,
+    /// The graph merge under the merge lock: reads, rules, descriptions, graph and KV writes.
+    Merge,
 }
 
 /// Cumulative nanoseconds per stage.
 #[derive(Debug, Default)]
 pub struct Timings {
-    stages: [AtomicU64; 5],
+    stages: [AtomicU64; 6],
 }
 
 /// Seconds per stage at one moment.
@@ -31,6 +33,7 @@ pub struct TimingSnapshot {
     pub embedding_s: f64,
     pub vector_writes_s: f64,
     pub store_writes_s: f64,
+    pub merge_s: f64,
 }
 
 impl Timings {
@@ -64,6 +67,7 @@ impl Timings {
             embedding_s: s(Stage::Embedding),
             vector_writes_s: s(Stage::VectorWrites),
             store_writes_s: s(Stage::StoreWrites),
+            merge_s: s(Stage::Merge),
         }
     }
 }

@@ -42,6 +42,8 @@ struct Model {
     cls_id: u32,
     sep_id: u32,
     pad_id: u32,
+    /// Forward passes run side by side (one per core).
+    workers: usize,
 }
 
 /// One model input: up to `WINDOW_CONTENT` word pieces of one text, framed by [CLS] and [SEP].
@@ -154,6 +156,7 @@ impl LocalEmbedder {
                 cls_id,
                 sep_id,
                 pad_id,
+                workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             }),
             batch_size: DEFAULT_BATCH_SIZE,
         })
@@ -214,11 +217,13 @@ impl Model {
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(windows[i].ids.len()));
 
+        let batches: Vec<&[usize]> = order.chunks(batch_size).collect();
+        let outputs = self.forward_all(&windows, &batches)?;
+
         let mut sums = vec![vec![0f32; DIM]; texts.len()];
         let mut weights = vec![0f32; texts.len()];
-        for batch in order.chunks(batch_size) {
+        for (batch, vectors) in batches.iter().zip(outputs) {
             let group: Vec<&Window> = batch.iter().map(|&i| &windows[i]).collect();
-            let vectors = self.forward(&group)?;
             for (window, vector) in group.iter().zip(vectors) {
                 let weight = window.ids.len() as f32;
                 weights[window.text] += weight;
@@ -239,6 +244,51 @@ impl Model {
                 sum
             })
             .collect())
+    }
+
+    /// Runs the batches on up to `self.workers` threads, each taking the next batch in turn.
+    /// One forward pass keeps only about 1.2 cores busy (much of BERT besides the matrix
+    /// products is single-threaded), so independent batches side by side fill the machine.
+    fn forward_all(&self, windows: &[Window], batches: &[&[usize]]) -> Result<Vec<Vec<Vec<f32>>>> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let slots: Vec<std::sync::Mutex<Option<Vec<Vec<f32>>>>> = batches
+            .iter()
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
+        let work = || -> Result<()> {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(batch) = batches.get(i) else {
+                    return Ok(());
+                };
+                let group: Vec<&Window> = batch.iter().map(|&w| &windows[w]).collect();
+                let vectors = self.forward(&group)?;
+                if let Ok(mut slot) = slots[i].lock() {
+                    *slot = Some(vectors);
+                }
+            }
+        };
+        let workers = self.workers.min(batches.len()).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+            let mut result = work();
+            for h in handles {
+                let joined = h
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Embedding("embedding worker panicked".into())));
+                result = result.and(joined);
+            }
+            result
+        })?;
+        slots
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner()
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| Error::Embedding("an embedding batch produced no output".into()))
+            })
+            .collect()
     }
 
     /// One forward pass: mean-pooled, L2-normalised vectors for windows of token ids.

@@ -14,7 +14,7 @@ use lightrag_core::config::{Config, Settings};
 use lightrag_core::hashing::HashingEmbedder;
 use lightrag_core::pipeline::process::NoProgress;
 use lightrag_core::pipeline::{EnqueueOutcome, NewDocument};
-use lightrag_core::ports::{Extractor, GraphStore, Namespace, Stores};
+use lightrag_core::ports::{EmbedPurpose, Embedder, Extractor, GraphStore, Namespace, Stores};
 use lightrag_core::query::{QueryMode, QueryParam};
 use lightrag_core::types::{
     Chunk, ChunkExtraction, DocStatus, Entity, ExtractedEntity, ExtractedRelation, Relation,
@@ -98,8 +98,16 @@ struct Harness {
 type Wrap = fn(Arc<dyn GraphStore>) -> Arc<dyn GraphStore>;
 
 fn open(dir: &Path, extra: &[(&str, &str)], wrap_graph: Option<Wrap>) -> Harness {
+    open_with(dir, extra, wrap_graph, Arc::new(HashingEmbedder::new(64)))
+}
+
+fn open_with(
+    dir: &Path,
+    extra: &[(&str, &str)],
+    wrap_graph: Option<Wrap>,
+    embedder: Arc<dyn Embedder>,
+) -> Harness {
     let cfg = config(dir, extra);
-    let embedder = Arc::new(HashingEmbedder::new(64));
     let opened = embedded::open(&cfg.data_dir(), "hashing-bow-64", 64).expect("open stores");
     let mut stores: Stores = opened.stores.clone();
     if let Some(wrap) = wrap_graph {
@@ -553,4 +561,62 @@ async fn without_an_llm_descriptions_stay_bounded() {
         delta.source_id
     );
     assert!(h.rag.check().await.unwrap().is_clean());
+}
+
+/// Hashing vectors, but the first calls that mention the hub take the longest, so documents
+/// that merged the hub earlier finish embedding later than the ones after them.
+struct SlowFirst {
+    inner: HashingEmbedder,
+    hub_calls: AtomicUsize,
+}
+
+#[async_trait]
+impl Embedder for SlowFirst {
+    fn model_name(&self) -> &str {
+        self.inner.model_name()
+    }
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    async fn embed(&self, texts: &[String], purpose: EmbedPurpose) -> Result<Vec<Vec<f32>>> {
+        if texts.iter().any(|t| t.starts_with("Hub\n")) {
+            let k = self.hub_calls.fetch_add(1, Ordering::SeqCst) as u64;
+            tokio::time::sleep(std::time::Duration::from_millis(
+                60u64.saturating_sub(12 * k),
+            ))
+            .await;
+        }
+        self.inner.embed(texts, purpose).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_merges_leave_the_latest_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let embedder = Arc::new(SlowFirst {
+        inner: HashingEmbedder::new(64),
+        hub_calls: AtomicUsize::new(0),
+    });
+    let h = open_with(
+        dir.path(),
+        &[
+            ("MAX_PARALLEL_INSERT", "4"),
+            ("ENABLE_EMBEDDING_CACHE", "false"),
+        ],
+        None,
+        embedder,
+    );
+    let docs = (0..6)
+        .map(|i| {
+            doc(
+                &format!("d{i}.txt"),
+                &format!("[Hub] met [Guest {i}] on day {i}."),
+            )
+        })
+        .collect();
+    insert(&h, docs).await;
+    let hub = node(&h, "Hub").await.unwrap();
+    assert_eq!(hub.source_id.split("<SEP>").count(), 6, "{}", hub.source_id);
+    let report = h.rag.check().await.unwrap();
+    assert!(report.is_clean(), "{report:?}");
 }

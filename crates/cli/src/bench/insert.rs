@@ -194,6 +194,7 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
         ("embedding", timings.embedding_s),
         ("vector writes", timings.vector_writes_s),
         ("store writes (chunk rows)", timings.store_writes_s),
+        ("graph merge (under the merge lock)", timings.merge_s),
     ];
     let staged: f64 = stages.iter().map(|(_, s)| s).sum();
 

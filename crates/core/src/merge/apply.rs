@@ -9,6 +9,7 @@ use super::rules::{dedup_in_order, limit_ids, merge_entity, merge_relation, spli
 use crate::engine::Rag;
 use crate::error::Result;
 use crate::ids::{relation_key, sorted_pair, GRAPH_FIELD_SEP};
+use crate::index::PendingVectors;
 use crate::ports::Namespace;
 use crate::types::{ChunkExtraction, Entity, ExtractedEntity, ExtractedRelation, Relation};
 use futures::StreamExt;
@@ -132,9 +133,14 @@ impl Rag {
         Ok(())
     }
 
-    /// Merges a document's records into the graph, tracking rows and vector sets.
+    /// Merges a document's records into the graph and tracking rows; the vectors it changed
+    /// come back to be written with `write_graph_vectors` once `merge_lock` is released.
     /// The caller holds `merge_lock`. `fresh` ignores stored state (rebuild after a delete).
-    pub(crate) async fn apply_merge(&self, grouped: &Grouped, fresh: bool) -> Result<MergeStats> {
+    pub(crate) async fn apply_merge(
+        &self,
+        grouped: &Grouped,
+        fresh: bool,
+    ) -> Result<(MergeStats, PendingVectors)> {
         let limits = &self.cfg.merge;
         let now = crate::types::now_epoch();
         let mut names: Vec<String> = grouped.entities.iter().map(|(n, _)| n.clone()).collect();
@@ -278,9 +284,12 @@ impl Rag {
             .kv
             .upsert(Namespace::RelationChunks, edge_rows)
             .await?;
-        self.index_entities(&node_list).await?;
-        self.index_relations(&edges).await?;
-        Ok(stats)
+        let pending = PendingVectors {
+            entities: node_list,
+            relations: edges,
+            turn: self.next_vector_turn(),
+        };
+        Ok((stats, pending))
     }
 }
 

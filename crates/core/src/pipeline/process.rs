@@ -247,9 +247,9 @@ impl Rag {
             )));
         }
 
-        // Stage 4: merge into the graph and the entity/relation vectors, one document at a time.
+        // Stage 4: merge into the graph one document at a time, then write the vectors.
         let grouped = group(&extractions);
-        let merged = {
+        let (merged, pending) = {
             let _guard = self.merge_lock.lock().await;
             let (ents, rels) = recovery_rows(&grouped);
             self.stores
@@ -260,8 +260,11 @@ impl Rag {
                 .kv
                 .upsert(Namespace::FullRelations, vec![(id.to_string(), rels)])
                 .await?;
-            self.apply_merge(&grouped, false).await?
+            let merge = self.apply_merge(&grouped, false);
+            self.timings.time_async(Stage::Merge, merge).await?
         };
+        // Embedding outside the lock lets the documents in flight keep both cores busy.
+        self.write_graph_vectors(pending).await?;
 
         // Stage 5: only now is the document processed.
         row.status = DocStatus::Processed;
