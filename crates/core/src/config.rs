@@ -84,6 +84,25 @@ keys! {
     "MAX_EXTRACTION_RECORDS" = "100" : "Records one extraction reply may hold.",
     "MAX_EXTRACTION_ENTITIES" = "40" : "Entity records one extraction reply may hold.",
     "MAX_EXTRACT_INPUT_TOKENS" = "20480" : "Gleaning is skipped when its input would exceed this many tokens.",
+    "EMBEDDING_BATCHING" = "false" : "Put the embedding batching orchestrator (seed 004) in front of the embedder: a priority queue that batches concurrent callers, a two-level cache, retries, a circuit breaker (ENABLE_EMBEDDING_BATCHING also works). See docs/orchestrator.md.",
+    "OLLAMA_EMBEDDING_BATCH_SIZE" = "0" : "Orchestrator: texts per model call to start with; 0 = the model's default (bge-m3 32, mxbai-embed-large 32, nomic-embed-text 64, all-minilm 64, others 32). Never above EMBEDDING_MAX_BATCH_SIZE.",
+    "EMBEDDING_MAX_BATCH_SIZE" = "0" : "Orchestrator: the most texts one call may carry; 0 = the model's limit (bge-m3 64, nomic-embed-text 128, all-minilm 256, others 64).",
+    "OLLAMA_BATCH_TIMEOUT" = "30000" : "Orchestrator: milliseconds one batch call to the model may take before it counts as failed.",
+    "BATCH_PROCESSING_INTERVAL" = "100" : "Orchestrator: milliseconds a text may wait for its batch to fill before the batch is sent anyway.",
+    "MAX_BATCH_RETRIES" = "3" : "Orchestrator: retries of a failed batch (exponential backoff) before each text is sent alone.",
+    "EMBEDDING_CACHE_TTL" = "3600" : "Orchestrator: seconds a cached embedding lives, in process and in Redis; 0 = no expiry.",
+    "REDIS_URL" = "" : "Redis for the orchestrator's second cache level and shared queue (redis://host:port); empty = REDIS_HOST/REDIS_PORT, or no Redis.",
+    "REDIS_HOST" = "" : "Redis host, when REDIS_URL is empty; empty = no Redis.",
+    "REDIS_PORT" = "6379" : "Redis port, with REDIS_HOST.",
+    "REDIS_EMBEDDING_DB" = "2" : "Redis database of the embedding cache and queue.",
+    "EMBEDDING_SHARED_QUEUE" = "false" : "Orchestrator: queue requests in Redis so that several processes (server replicas) share one batcher pool; a claimed batch is leased, so a worker that dies loses nothing.",
+    "EMBEDDING_QUEUE_WORKERS" = "1" : "Orchestrator: shared-queue workers this process runs (0 = it only submits work).",
+    "EMBEDDING_QUEUE_LEASE" = "35000" : "Orchestrator: milliseconds a worker owns a claimed batch before another may take it over; must exceed OLLAMA_BATCH_TIMEOUT.",
+    "EMBEDDING_ADAPTIVE_BATCH" = "true" : "Orchestrator: let load and measured batch latency move the batch size (up to EMBEDDING_MAX_BATCH_SIZE).",
+    "EMBEDDING_BATCH_TARGET_LATENCY" = "2000" : "Orchestrator: milliseconds; slower batches shrink the adaptive batch size.",
+    "EMBEDDING_BREAKER_THRESHOLD" = "5" : "Orchestrator: consecutive failed model calls that open the circuit breaker.",
+    "EMBEDDING_BREAKER_COOLDOWN" = "30" : "Orchestrator: seconds an open circuit breaker rejects calls before one trial.",
+    "EMBEDDING_MAX_INFLIGHT_BATCHES" = "1" : "Orchestrator: batches one process sends to the model at once.",
 }
 
 /// What to do when an entity or relation has more source chunk ids than its limit.
@@ -187,6 +206,8 @@ pub struct Config {
     pub embedding_host: String,
     pub embedding_api_key: String,
     pub embedding_timeout_s: f64,
+    /// The embedding batching orchestrator, when EMBEDDING_BATCHING is on.
+    pub embedding_batching: Option<EmbeddingBatching>,
 }
 
 /// Raw settings by name, highest-precedence source last applied.
@@ -268,7 +289,7 @@ impl Settings {
         raw.trim().parse().map_err(|_| {
             let kind = std::any::type_name::<T>();
             let kind = match kind {
-                "usize" | "u64" => "non-negative integer",
+                "usize" | "u64" | "u32" | "u16" => "non-negative integer",
                 "f32" | "f64" => "number",
                 other => other,
             };
@@ -417,6 +438,7 @@ impl Settings {
             embedding_host: self.embedding_host(),
             embedding_api_key: self.raw(&["EMBEDDING_BINDING_API_KEY"]),
             embedding_timeout_s: self.parse(&["EMBEDDING_TIMEOUT"])?,
+            embedding_batching: self.embedding_batching()?,
         })
     }
 
@@ -505,6 +527,65 @@ impl Settings {
             max_extraction_records: self.parse(&["MAX_EXTRACTION_RECORDS"])?,
             max_extraction_entities: self.parse(&["MAX_EXTRACTION_ENTITIES"])?,
             max_extract_input_tokens: self.parse(&["MAX_EXTRACT_INPUT_TOKENS"])?,
+        }))
+    }
+}
+
+/// Settings of the embedding batching orchestrator (seed 004; the `lightrag-orchestrator`
+/// crate reads them). Plain values here, so the engine crate needs no network crate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingBatching {
+    /// 0 = the model's default.
+    pub batch_size: usize,
+    /// 0 = the model's limit.
+    pub max_batch_size: usize,
+    pub batch_timeout_ms: u64,
+    pub interval_ms: u64,
+    pub max_retries: usize,
+    pub cache_ttl_s: u64,
+    /// Empty = no Redis.
+    pub redis_url: String,
+    pub redis_db: u32,
+    pub shared_queue: bool,
+    pub workers: usize,
+    pub lease_ms: u64,
+    pub adaptive: bool,
+    pub target_latency_ms: u64,
+    pub breaker_threshold: u32,
+    pub breaker_cooldown_s: u64,
+    pub max_in_flight_batches: usize,
+}
+
+impl Settings {
+    /// The orchestrator's settings, or `None` when EMBEDDING_BATCHING is off. The Redis URL is
+    /// REDIS_URL, else built from REDIS_HOST and REDIS_PORT.
+    fn embedding_batching(&self) -> Result<Option<EmbeddingBatching>> {
+        if !self.flag(&["EMBEDDING_BATCHING", "ENABLE_EMBEDDING_BATCHING"])? {
+            return Ok(None);
+        }
+        let mut redis_url = self.raw(&["REDIS_URL"]).trim().to_string();
+        let host = self.raw(&["REDIS_HOST"]).trim().to_string();
+        if redis_url.is_empty() && !host.is_empty() {
+            let port: u16 = self.parse(&["REDIS_PORT"])?;
+            redis_url = format!("redis://{host}:{port}");
+        }
+        Ok(Some(EmbeddingBatching {
+            batch_size: self.parse(&["OLLAMA_EMBEDDING_BATCH_SIZE"])?,
+            max_batch_size: self.parse(&["EMBEDDING_MAX_BATCH_SIZE"])?,
+            batch_timeout_ms: self.parse(&["OLLAMA_BATCH_TIMEOUT"])?,
+            interval_ms: self.parse(&["BATCH_PROCESSING_INTERVAL"])?,
+            max_retries: self.parse(&["MAX_BATCH_RETRIES"])?,
+            cache_ttl_s: self.parse(&["EMBEDDING_CACHE_TTL"])?,
+            redis_url,
+            redis_db: self.parse(&["REDIS_EMBEDDING_DB"])?,
+            shared_queue: self.flag(&["EMBEDDING_SHARED_QUEUE"])?,
+            workers: self.parse(&["EMBEDDING_QUEUE_WORKERS"])?,
+            lease_ms: self.parse(&["EMBEDDING_QUEUE_LEASE"])?,
+            adaptive: self.flag(&["EMBEDDING_ADAPTIVE_BATCH"])?,
+            target_latency_ms: self.parse(&["EMBEDDING_BATCH_TARGET_LATENCY"])?,
+            breaker_threshold: self.parse(&["EMBEDDING_BREAKER_THRESHOLD"])?,
+            breaker_cooldown_s: self.parse(&["EMBEDDING_BREAKER_COOLDOWN"])?,
+            max_in_flight_batches: self.parse(&["EMBEDDING_MAX_INFLIGHT_BATCHES"])?,
         }))
     }
 }
