@@ -13,6 +13,7 @@ use lightrag_core::llm::prompts::DEFAULT_ENTITY_TYPES;
 use lightrag_core::ports::{ChatModel, Embedder, Extractor, KvStore};
 use lightrag_core::tokenizer::TiktokenTokenizer;
 use lightrag_core::{ChatModels, Rag};
+use lightrag_orchestrator::{BatchingEmbedder, OrchestratorConfig};
 use lightrag_providers::local_model::LocalEmbedder;
 use lightrag_providers::offline::OfflineExtractor;
 use lightrag_providers::remote;
@@ -48,8 +49,28 @@ pub fn load_config(g: &GlobalArgs) -> Result<Config> {
     Ok(cfg)
 }
 
-/// The configured embedder.
+/// The configured embedder, behind the batching orchestrator when EMBEDDING_BATCHING is on.
 pub fn embedder(cfg: &Config) -> Result<Arc<dyn Embedder>> {
+    Ok(embedder_and_orchestrator(cfg)?.0)
+}
+
+/// The configured embedder and, when EMBEDDING_BATCHING is on, the orchestrator in front of it
+/// (the same object), for callers that report its metrics and health.
+pub fn embedder_and_orchestrator(
+    cfg: &Config,
+) -> Result<(Arc<dyn Embedder>, Option<Arc<BatchingEmbedder>>)> {
+    let model = model_embedder(cfg)?;
+    let Some(batching) = &cfg.embedding_batching else {
+        return Ok((model, None));
+    };
+    let settings =
+        OrchestratorConfig::from_settings(model.model_name(), batching, cfg.embedding_cache_size)?;
+    let orchestrator = Arc::new(BatchingEmbedder::new(model, settings)?);
+    Ok((orchestrator.clone(), Some(orchestrator)))
+}
+
+/// The embedding model of EMBEDDING_BINDING, without any layer.
+pub fn model_embedder(cfg: &Config) -> Result<Arc<dyn Embedder>> {
     match cfg.embedding_binding.as_str() {
         "local" => {
             let dir = cfg.local_model_dir.clone().unwrap_or_else(LocalEmbedder::default_model_dir);
