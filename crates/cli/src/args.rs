@@ -59,8 +59,26 @@ pub enum Command {
         #[command(subcommand)]
         command: CacheCommand,
     },
+    /// Serve LightRAG's HTTP API (documents, query, graph, Ollama emulation) on HOST:PORT.
+    Serve(ServeArgs),
     /// Measure ingest or retrieval on a generated corpus (see docs/benchmarks.md).
     Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to bind (HOST, default 0.0.0.0).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port (PORT, default 9621; 0 = any free port).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// API key clients must send in X-API-Key (LIGHTRAG_API_KEY).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    #[arg(long, default_value_t = 30)]
+    pub shutdown_grace: u64,
 }
 
 #[derive(Debug, Args)]

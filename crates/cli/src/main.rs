@@ -49,6 +49,7 @@ async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::RebuildVectors => return cmd::check::rebuild_fresh(cfg).await,
         Command::Bench(a) => return bench::run(cfg, a).await,
+        Command::Serve(a) => return cmd::serve::run(cfg, &cli.global, a).await,
         _ => {}
     }
     let engine = Engine::open(cfg)?;
@@ -60,7 +61,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Graph { command } => cmd::graph::run(&engine, command).await,
         Command::Cache { command } => cmd::cache::run(&engine, command).await,
         Command::Check(a) => cmd::check::check(&engine, a).await,
-        Command::RebuildVectors | Command::Bench(_) => Ok(()),
+        Command::RebuildVectors | Command::Bench(_) | Command::Serve(_) => Ok(()),
     };
     engine.close().await?;
     result

@@ -6,6 +6,7 @@
 //! in LightRAG's modes and build a context in LightRAG's layout. Everything outside the engine is a
 //! port ([`ports`]); this crate has no network or database dependency.
 
+pub mod api_support;
 pub mod chunker;
 pub mod config;
 pub mod delete;

@@ -6,4 +6,5 @@ pub mod delete;
 pub mod graph;
 pub mod insert;
 pub mod query;
+pub mod serve;
 pub mod status;

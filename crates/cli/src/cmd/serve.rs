@@ -1,0 +1,95 @@
+//! `lightrag serve`: the LightRAG-compatible HTTP API (crate lightrag-server) over engines
+//! built by [`crate::setup`], one per workspace, sharing one embedder.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use async_trait::async_trait;
+use lightrag_core::config::{Config, Settings};
+use lightrag_core::ports::Embedder;
+use lightrag_server::serve::shutdown_signal;
+use lightrag_server::{AppState, Closer, EngineOpener, OpenedEngine, ServerConfig};
+use lightrag_storage::embedded::EmbeddedStores;
+
+use crate::args::{GlobalArgs, ServeArgs};
+use crate::setup::{self, Engine};
+
+/// Opens a workspace's engine with the shared embedder (the local model is loaded once).
+struct CliOpener {
+    cfg: Config,
+    embedder: Arc<dyn Embedder>,
+}
+
+struct StoresCloser(EmbeddedStores);
+
+#[async_trait]
+impl Closer for StoresCloser {
+    async fn close(&self) -> Result<(), String> {
+        self.0.flush().await.map_err(|e| e.to_string())
+    }
+}
+
+#[async_trait]
+impl EngineOpener for CliOpener {
+    async fn open(&self, workspace: &str) -> Result<OpenedEngine, String> {
+        let mut cfg = self.cfg.clone();
+        cfg.workspace = workspace.to_string();
+        let Engine { rag, stores } =
+            Engine::open_with(cfg, self.embedder.clone()).map_err(|e| format!("{e:#}"))?;
+        Ok(OpenedEngine {
+            rag,
+            closer: Box::new(StoresCloser(stores)),
+        })
+    }
+}
+
+/// The server's settings: the same layers as the engine's, plus `--set`, `--host`, `--port`.
+fn server_config(cfg: &Config, g: &GlobalArgs, args: &ServeArgs) -> Result<ServerConfig> {
+    let mut s = Settings::load()?;
+    for kv in &g.settings {
+        let Some((k, v)) = kv.split_once('=') else {
+            bail!("--set expects KEY=VALUE, got '{kv}'");
+        };
+        s.set(k.trim(), v.trim());
+    }
+    if let Some(h) = &args.host {
+        s.set("HOST", h.as_str());
+    }
+    if let Some(p) = args.port {
+        s.set("PORT", p.to_string());
+    }
+    if let Some(k) = &args.key {
+        s.set("LIGHTRAG_API_KEY", k.as_str());
+    }
+    Ok(ServerConfig::from_settings(&s, &cfg.workspace)?)
+}
+
+pub async fn run(cfg: Config, g: &GlobalArgs, args: &ServeArgs) -> Result<()> {
+    let scfg = server_config(&cfg, g, args)?;
+    let embedder = setup::embedder(&cfg)?;
+    let default_ws = scfg.default_workspace.clone();
+    let state = AppState::new(scfg.clone(), Arc::new(CliOpener { cfg, embedder }));
+    // Open the default workspace now, so that a bad working directory fails at start.
+    state
+        .workspaces
+        .get(&default_ws)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let listener = tokio::net::TcpListener::bind((scfg.host.as_str(), scfg.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", scfg.host, scfg.port))?;
+    let addr = listener.local_addr()?;
+    // Scripts and tests read the bound address (PORT=0 picks a free port) from this line.
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, "lightrag server started");
+    lightrag_server::serve(
+        listener,
+        state,
+        shutdown_signal(),
+        Duration::from_secs(args.shutdown_grace),
+    )
+    .await?;
+    println!("stopped");
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! Authentication as LightRAG's server does it: an API key in `X-API-Key`, JWT bearer tokens
+//! from `/login` with AUTH_ACCOUNTS, open paths from WHITELIST_PATHS, and a lockout after
+//! repeated failed logins. Checked by one layer on every protected route.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::config::{AccountSecret, ServerConfig};
+use crate::error::{ApiError, ApiResult};
+use crate::serve::AppState;
+
+/// LightRAG's token payload.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub exp: u64,
+    pub role: String,
+    #[serde(default)]
+    pub metadata: Value,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A signed token for `user` with `role` (`user` or `guest`).
+pub fn create_token(cfg: &ServerConfig, user: &str, role: &str) -> ApiResult<String> {
+    let (life, mode) = if role == "guest" {
+        (cfg.guest_token_expire, "disabled")
+    } else {
+        (cfg.token_expire, "enabled")
+    };
+    let claims = Claims {
+        sub: user.to_string(),
+        exp: now_secs() + life.as_secs(),
+        role: role.to_string(),
+        metadata: json!({"auth_mode": mode}),
+    };
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(cfg.token_secret.as_bytes()),
+    )
+    .map_err(|e| ApiError::Internal(format!("cannot sign a token: {e}")))
+}
+
+/// The claims of a valid token, or LightRAG's message for a bad one.
+fn validate_token(cfg: &ServerConfig, token: &str) -> Result<Claims, &'static str> {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.leeway = 0;
+    v.required_spec_claims = ["exp", "sub"].into_iter().map(String::from).collect();
+    decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(cfg.token_secret.as_bytes()),
+        &v,
+    )
+    .map(|d| d.claims)
+    .map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature => "Token expired",
+        _ => "Invalid token",
+    })
+}
+
+/// Compares secrets without an early exit on the first differing byte.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
+
+/// Whether `path` is open per WHITELIST_PATHS (`x/*` covers `x` and everything below it).
+pub fn whitelisted(patterns: &[String], path: &str) -> bool {
+    patterns.iter().any(|p| match p.strip_suffix("/*") {
+        Some(prefix) => {
+            path == prefix
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|r| r.starts_with('/'))
+        }
+        None => path == p,
+    })
+}
+
+/// LightRAG's combined check, in its order; `Ok` lets the request through.
+pub fn check(cfg: &ServerConfig, headers: &HeaderMap) -> Result<(), ApiError> {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+    let accounts = !cfg.accounts.is_empty();
+    if let Some(token) = bearer {
+        let claims = validate_token(cfg, token).map_err(|m| ApiError::Unauthorized(m.into()))?;
+        let guest = claims.role == "guest";
+        if !accounts && guest && cfg.api_key.is_none() {
+            return Ok(());
+        }
+        if accounts && !guest {
+            return Ok(());
+        }
+        if !(key.is_some() && cfg.api_key.is_some()) {
+            return Err(ApiError::Unauthorized(
+                "Invalid token. Please login again.".into(),
+            ));
+        }
+    }
+    if !accounts && cfg.api_key.is_none() {
+        return Ok(());
+    }
+    if let (Some(expected), Some(given)) = (&cfg.api_key, key) {
+        if constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+            return Ok(());
+        }
+    }
+    if accounts && bearer.is_none() && key.is_none() {
+        return Err(ApiError::Unauthorized(
+            "No credentials provided. Please login.".into(),
+        ));
+    }
+    Err(ApiError::Forbidden(match (key, &cfg.api_key) {
+        (Some(_), _) => "Invalid API Key".into(),
+        (None, Some(_)) => "API Key required".into(),
+        (None, None) => "API Key required or login authentication required.".into(),
+    }))
+}
+
+/// Layer body for protected routes.
+pub async fn require(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if whitelisted(&state.cfg.whitelist, req.uri().path()) {
+        return next.run(req).await;
+    }
+    match check(&state.cfg, req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Failed logins per client address and user name, for the lockout.
+#[derive(Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl LoginLimiter {
+    /// Seconds until `key` may try again, if it is locked out.
+    fn locked(&self, key: &str, max: usize, window: Duration) -> Option<u64> {
+        if max == 0 {
+            return None;
+        }
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let q = map.get_mut(key)?;
+        while q.front().is_some_and(|t| t.elapsed() >= window) {
+            q.pop_front();
+        }
+        if q.len() >= max {
+            let oldest = q.front().map(|t| t.elapsed()).unwrap_or_default();
+            return Some(window.saturating_sub(oldest).as_secs().max(1));
+        }
+        None
+    }
+
+    fn fail(&self, key: String) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        // Bound memory under a flood of user names: forget the oldest keys.
+        if map.len() > 10_000 {
+            map.clear();
+        }
+        map.entry(key).or_default().push_back(Instant::now());
+    }
+
+    fn succeed(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+}
+
+/// The form `/login` takes (OAuth2 password flow).
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    pub username: String,
+    pub password: String,
+}
+
+fn branding(cfg: &ServerConfig) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("core_version".into(), json!(env!("CARGO_PKG_VERSION")));
+    m.insert("api_version".into(), json!(crate::serve::API_VERSION));
+    m.insert("webui_title".into(), json!(cfg.webui_title));
+    m.insert("webui_description".into(), json!(cfg.webui_description));
+    m.insert("ai_content_notice_enabled".into(), json!(false));
+    m
+}
+
+/// `GET /auth-status`.
+pub async fn auth_status(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let cfg = &state.cfg;
+    let mut m = branding(cfg);
+    if cfg.accounts.is_empty() {
+        m.insert("auth_configured".into(), json!(false));
+        m.insert(
+            "access_token".into(),
+            json!(create_token(cfg, "guest", "guest")?),
+        );
+        m.insert("token_type".into(), json!("bearer"));
+        m.insert("auth_mode".into(), json!("disabled"));
+        m.insert(
+            "message".into(),
+            json!("Authentication is disabled. Using guest access."),
+        );
+    } else {
+        m.insert("auth_configured".into(), json!(true));
+        m.insert("auth_mode".into(), json!("enabled"));
+    }
+    Ok(Json(Value::Object(m)))
+}
+
+/// `POST /login`.
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Form(form): Form<LoginForm>,
+) -> ApiResult<Json<Value>> {
+    let cfg = &state.cfg;
+    let mut m = branding(cfg);
+    if cfg.accounts.is_empty() {
+        m.insert(
+            "access_token".into(),
+            json!(create_token(cfg, "guest", "guest")?),
+        );
+        m.insert("token_type".into(), json!("bearer"));
+        m.insert("auth_mode".into(), json!("disabled"));
+        m.insert(
+            "message".into(),
+            json!("Authentication is disabled. Using guest access."),
+        );
+        return Ok(Json(Value::Object(m)));
+    }
+    let user: String = form.username.chars().take(256).collect();
+    let key = format!("{}:{user}", addr.ip());
+    let (max, window) = (cfg.login_max_failed_attempts, cfg.login_lockout_window);
+    if let Some(retry_after) = state.logins.locked(&key, max, window) {
+        return Err(ApiError::TooManyRequests {
+            message: "Too many failed login attempts. Try again later.".into(),
+            retry_after,
+        });
+    }
+    let account = cfg.accounts.iter().find(|a| a.username == user).cloned();
+    let password = form.password;
+    let ok = match account.map(|a| a.secret) {
+        Some(AccountSecret::Plain(p)) => constant_time_eq(p.as_bytes(), password.as_bytes()),
+        Some(AccountSecret::Bcrypt(hash)) => {
+            tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
+                .await
+                .unwrap_or(false)
+        }
+        None => false,
+    };
+    if !ok {
+        state.logins.fail(key);
+        tracing::info!(user = %user, "failed login");
+        return Err(ApiError::Unauthorized("Incorrect credentials".into()));
+    }
+    state.logins.succeed(&key);
+    m.insert(
+        "access_token".into(),
+        json!(create_token(cfg, &user, "user")?),
+    );
+    m.insert("token_type".into(), json!("bearer"));
+    m.insert("auth_mode".into(), json!("enabled"));
+    Ok(Json(Value::Object(m)))
+}
+
+/// `GET /auth/verify`: the combined check without the whitelist.
+pub async fn verify(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    check(&state.cfg, &headers)?;
+    Ok(Json(json!({"status": "ok"})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitelist_matches_on_segment_boundaries() {
+        let w = vec!["/health".to_string(), "/api/*".to_string()];
+        assert!(whitelisted(&w, "/health"));
+        assert!(whitelisted(&w, "/api"));
+        assert!(whitelisted(&w, "/api/tags"));
+        assert!(!whitelisted(&w, "/apix"));
+        assert!(!whitelisted(&w, "/health/x"));
+        assert!(!whitelisted(&w, "/query"));
+    }
+
+    #[test]
+    fn constant_time_eq_is_eq() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(!constant_time_eq(b"", b"a"));
+    }
+}

@@ -1,0 +1,10 @@
+//! `/openapi.json` and `/docs`.
+
+use axum::Router;
+
+use crate::serve::AppState;
+
+/// The documentation routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+}

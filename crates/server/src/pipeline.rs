@@ -1,0 +1,234 @@
+//! The background pipeline of a workspace. Requests only enqueue documents; one job at a time
+//! runs the engine's resumable pipeline (or a deletion, or a clear) and records what it does, so
+//! `/documents/pipeline_status` and the document statuses show the work as it moves.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::future::BoxFuture;
+use lightrag_core::pipeline::{Progress, ProgressEvent};
+use lightrag_core::types::{now_iso, DocStatus};
+use serde_json::{json, Value};
+
+use crate::workspace::Workspace;
+
+/// Lines of history kept for `/documents/pipeline_status`.
+const HISTORY: usize = 1000;
+
+#[derive(Default)]
+struct State {
+    busy: bool,
+    /// Processing was asked for while a job ran: run it when the job ends.
+    rerun: bool,
+    job_name: String,
+    job_start: Option<String>,
+    docs: usize,
+    batchs: usize,
+    cur_batch: usize,
+    latest_message: String,
+    history: VecDeque<String>,
+}
+
+/// The job slot and status of one workspace.
+#[derive(Default)]
+pub struct Pipeline {
+    state: Mutex<State>,
+}
+
+impl Pipeline {
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Records a message as the latest one and in the history.
+    pub fn log(&self, msg: impl Into<String>) {
+        let msg = msg.into();
+        self.with(|s| {
+            if s.history.len() >= HISTORY {
+                s.history.pop_front();
+            }
+            s.history.push_back(msg.clone());
+            s.latest_message = msg;
+        });
+    }
+
+    /// Whether a job runs.
+    pub fn busy(&self) -> bool {
+        self.with(|s| s.busy)
+    }
+
+    /// LightRAG's `PipelineStatusResponse`.
+    pub fn status_json(&self) -> Value {
+        self.with(|s| {
+            json!({
+                "autoscanned": false,
+                "busy": s.busy,
+                "job_name": s.job_name,
+                "job_start": s.job_start,
+                "docs": s.docs,
+                "batchs": s.batchs,
+                "cur_batch": s.cur_batch,
+                "request_pending": s.rerun,
+                "latest_message": s.latest_message,
+                "history_messages": s.history,
+                "update_status": {},
+                "recovery_required": false,
+                "recovery_kind": null,
+                "recovery_message": null,
+                "destructive_busy": false,
+                "scanning": false,
+                "scanning_exclusive": false,
+                "pending_enqueues": 0,
+                "cancellation_requested": false,
+            })
+        })
+    }
+
+    /// Takes the job slot for `name`; false when another job holds it.
+    fn claim(&self, name: &str) -> bool {
+        self.with(|s| {
+            if s.busy {
+                return false;
+            }
+            s.busy = true;
+            s.job_name = name.to_string();
+            s.job_start = Some(now_iso());
+            s.docs = 0;
+            s.batchs = 0;
+            s.cur_batch = 0;
+            true
+        })
+    }
+}
+
+/// A job other than processing (deletion, clearing).
+pub type Job = BoxFuture<'static, ()>;
+
+const PROCESSING: &str = "Processing documents";
+
+impl Workspace {
+    /// Processes pending and interrupted documents in the background. If a job already runs,
+    /// processing follows it (documents enqueued meanwhile are never left waiting).
+    pub fn process_in_background(self: &Arc<Self>) {
+        if !self.pipeline.claim(PROCESSING) {
+            self.pipeline.with(|s| s.rerun = true);
+            return;
+        }
+        tokio::spawn(run_jobs(self.clone(), None));
+    }
+
+    /// Runs `job` in the background if no job runs; false (nothing started) otherwise.
+    pub fn try_exclusive(self: &Arc<Self>, name: &str, job: Job) -> bool {
+        if !self.pipeline.claim(name) {
+            return false;
+        }
+        tokio::spawn(run_jobs(self.clone(), Some(job)));
+        true
+    }
+
+    async fn process(self: &Arc<Self>) {
+        let reporter = Arc::new(Reporter {
+            ws: self.clone(),
+            started: Mutex::new(HashMap::new()),
+        });
+        let rag = self.rag.clone();
+        // The engine's processing future is not provably `Send` (a compiler limit with its
+        // async closures), so it runs on a blocking thread that drives it on this runtime.
+        // A panic inside the engine frees the slot instead of wedging it.
+        let handle = tokio::runtime::Handle::current();
+        let run = tokio::task::spawn_blocking(move || {
+            handle.block_on(async move { rag.process_pending(reporter).await })
+        })
+        .await;
+        match run {
+            Ok(Ok(r)) if r.processed.is_empty() && r.failed.is_empty() => {}
+            Ok(Ok(r)) => self.pipeline.log(format!(
+                "Done: {} document(s) processed, {} failed",
+                r.processed.len(),
+                r.failed.len()
+            )),
+            Ok(Err(e)) => self.pipeline.log(format!("Processing stopped: {e}")),
+            Err(e) => self.pipeline.log(format!("Processing crashed: {e}")),
+        }
+    }
+}
+
+async fn run_jobs(ws: Arc<Workspace>, first: Option<Job>) {
+    match first {
+        Some(job) => {
+            if let Err(e) = tokio::spawn(job).await {
+                ws.pipeline.log(format!("Job crashed: {e}"));
+            }
+        }
+        None => ws.process().await,
+    }
+    loop {
+        let again = ws.pipeline.with(|s| {
+            if s.rerun {
+                s.rerun = false;
+                s.job_name = PROCESSING.into();
+                s.job_start = Some(now_iso());
+                true
+            } else {
+                s.busy = false;
+                false
+            }
+        });
+        if !again {
+            return;
+        }
+        ws.process().await;
+    }
+}
+
+/// Turns the engine's progress events into pipeline status, metrics and cache invalidation.
+struct Reporter {
+    ws: Arc<Workspace>,
+    started: Mutex<HashMap<String, Instant>>,
+}
+
+impl Progress for Reporter {
+    fn event(&self, ev: ProgressEvent) {
+        let p = &self.ws.pipeline;
+        match ev {
+            ProgressEvent::Started { documents } => {
+                p.with(|s| {
+                    s.docs = documents;
+                    s.batchs = documents;
+                });
+                if documents > 0 {
+                    p.log(format!("Processing {documents} document(s)"));
+                }
+            }
+            ProgressEvent::Chunked { doc_id, chunks } => {
+                if let Ok(mut m) = self.started.lock() {
+                    m.entry(doc_id.clone()).or_insert_with(Instant::now);
+                }
+                p.log(format!("Chunked {doc_id}: {chunks} chunk(s)"));
+            }
+            ProgressEvent::ChunkExtracted { .. } => {}
+            ProgressEvent::Finished {
+                doc_id,
+                status,
+                error,
+            } => {
+                let began = self.started.lock().ok().and_then(|mut m| m.remove(&doc_id));
+                if let Some(t) = began {
+                    metrics::histogram!("lightrag_document_processing_seconds")
+                        .record(t.elapsed().as_secs_f64());
+                }
+                metrics::counter!("lightrag_documents_processed_total", "status" => status.as_str())
+                    .increment(1);
+                p.with(|s| s.cur_batch += 1);
+                match (status, error) {
+                    (DocStatus::Processed, _) => p.log(format!("Processed {doc_id}")),
+                    (_, Some(e)) => p.log(format!("Failed {doc_id}: {e}")),
+                    (s, None) => p.log(format!("{doc_id}: {s}")),
+                }
+                // The graph and the vectors changed: cached answers are stale.
+                self.ws.cache.invalidate();
+            }
+        }
+    }
+}

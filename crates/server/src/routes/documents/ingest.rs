@@ -1,0 +1,349 @@
+//! Getting documents in: upload, one text, many texts, scanning the input folder. Each request
+//! enqueues and returns; processing happens in the background.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::Multipart;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use lightrag_core::ids::{doc_id, track_id};
+use lightrag_core::pipeline::{EnqueueOutcome, NewDocument};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, Ws};
+use crate::workspace::Workspace;
+
+/// File extensions read as UTF-8 text.
+pub const SUPPORTED_EXTENSIONS: &[&str] =
+    &["txt", "md", "markdown", "mdx", "text", "rst", "log", "csv"];
+
+/// A file name that can only name a file directly inside the input folder: no separators,
+/// no drive or stream colon, no control characters, not `.`/`..`, not hidden, at most 255 bytes.
+pub fn safe_file_name(name: &str) -> Result<&str, String> {
+    let bad = name.is_empty()
+        || name.len() > 255
+        || name == "."
+        || name == ".."
+        || name.starts_with('.')
+        || name
+            .chars()
+            .any(|c| matches!(c, '/' | '\\' | ':' | '\0') || c.is_control());
+    if bad {
+        return Err(format!(
+            "'{}' is not a safe file name: use a plain name without path separators",
+            name.escape_default()
+        ));
+    }
+    Ok(name)
+}
+
+fn extension_ok(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| SUPPORTED_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Refuses a name that a document of this workspace already uses (LightRAG's 409).
+async fn ensure_new(ws: &Workspace, key: &str) -> ApiResult<()> {
+    if ws
+        .rag
+        .stores()
+        .doc_status
+        .get(&doc_id(key))
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(format!(
+            "A document named '{key}' already exists; delete it first to replace it"
+        )));
+    }
+    Ok(())
+}
+
+/// Enqueues and starts background processing; returns the outcomes.
+async fn enqueue(
+    ws: &Arc<Workspace>,
+    docs: Vec<NewDocument>,
+    track: &str,
+) -> ApiResult<Vec<EnqueueOutcome>> {
+    let n = docs.len();
+    let out = ws.rag.enqueue(docs, track).await.map_err(|e| match e {
+        lightrag_core::Error::InvalidInput(m) => ApiError::BadRequest(m),
+        other => ApiError::Engine(other),
+    })?;
+    ws.pipeline
+        .log(format!("Enqueued {n} document(s) with track id {track}"));
+    ws.process_in_background();
+    Ok(out)
+}
+
+fn insert_response(status: &str, message: String, track: &str) -> Json<Value> {
+    Json(json!({"status": status, "message": message, "track_id": track}))
+}
+
+/// `POST /documents/upload`: multipart field `file`, saved in the workspace's input folder.
+pub async fn upload(Ws(ws): Ws, mut form: Multipart) -> ApiResult<Json<Value>> {
+    let too_large = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge("The file is larger than MAX_UPLOAD_SIZE".into())
+        } else {
+            ApiError::BadRequest(format!("bad multipart body: {e}"))
+        }
+    };
+    while let Some(field) = form.next_field().await.map_err(too_large)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field
+            .file_name()
+            .ok_or_else(|| ApiError::BadRequest("the file has no name".into()))?
+            .to_string();
+        let name = safe_file_name(&name)
+            .map_err(ApiError::BadRequest)?
+            .to_string();
+        if !extension_ok(&name) {
+            return Err(ApiError::BadRequest(format!(
+                "Unsupported file type of '{name}'. Supported: {}",
+                SUPPORTED_EXTENSIONS.join(", ")
+            )));
+        }
+        let bytes = field.bytes().await.map_err(too_large)?;
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| ApiError::BadRequest(format!("'{name}' is not UTF-8 text")))?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
+        if text.trim().is_empty() {
+            return Err(ApiError::BadRequest(format!("'{name}' is empty")));
+        }
+        ensure_new(&ws, &name).await?;
+        let path = ws.input_dir.join(&name);
+        if path.exists() {
+            return Err(ApiError::Conflict(format!(
+                "File '{name}' already exists in the input folder"
+            )));
+        }
+        tokio::fs::create_dir_all(&ws.input_dir)
+            .await
+            .map_err(|e| ApiError::Internal(format!("cannot create the input folder: {e}")))?;
+        tokio::fs::write(&path, text.as_bytes())
+            .await
+            .map_err(|e| ApiError::Internal(format!("cannot save the upload: {e}")))?;
+        let track = track_id("upload");
+        enqueue(
+            &ws,
+            vec![NewDocument {
+                key: name.clone(),
+                content: text,
+            }],
+            &track,
+        )
+        .await?;
+        return Ok(insert_response(
+            "success",
+            format!("File '{name}' uploaded successfully. Processing will continue in background."),
+            &track,
+        ));
+    }
+    Err(ApiError::Unprocessable(
+        "the multipart field 'file' is missing".into(),
+    ))
+}
+
+/// `POST /documents/text` body.
+#[derive(Debug, Deserialize)]
+pub struct InsertText {
+    pub text: String,
+    #[serde(default)]
+    pub file_source: Option<String>,
+}
+
+/// `POST /documents/texts` body.
+#[derive(Debug, Deserialize)]
+pub struct InsertTexts {
+    pub texts: Vec<String>,
+    #[serde(default)]
+    pub file_sources: Option<Vec<String>>,
+}
+
+/// The key a text is stored under: its `file_source` (a basename), or one derived from the
+/// content when the client gave none.
+fn text_key(text: &str, source: Option<&str>) -> ApiResult<String> {
+    match source.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => {
+            let base = s.rsplit(['/', '\\']).next().unwrap_or(s);
+            Ok(safe_file_name(base)
+                .map_err(ApiError::BadRequest)?
+                .to_string())
+        }
+        None => Ok(format!(
+            "text_{}.txt",
+            &lightrag_core::ids::md5_hex(text.trim())[..16]
+        )),
+    }
+}
+
+/// `POST /documents/text`.
+pub async fn text(Ws(ws): Ws, ApiJson(body): ApiJson<InsertText>) -> ApiResult<Json<Value>> {
+    if body.text.trim().is_empty() {
+        return Err(ApiError::Unprocessable("text must not be empty".into()));
+    }
+    let key = text_key(&body.text, body.file_source.as_deref())?;
+    ensure_new(&ws, &key).await?;
+    let track = track_id("insert");
+    enqueue(
+        &ws,
+        vec![NewDocument {
+            key,
+            content: body.text,
+        }],
+        &track,
+    )
+    .await?;
+    Ok(insert_response(
+        "success",
+        "Text successfully received. Processing will continue in background.".into(),
+        &track,
+    ))
+}
+
+/// `POST /documents/texts`.
+pub async fn texts(Ws(ws): Ws, ApiJson(body): ApiJson<InsertTexts>) -> ApiResult<Json<Value>> {
+    if body.texts.is_empty() || body.texts.iter().any(|t| t.trim().is_empty()) {
+        return Err(ApiError::Unprocessable(
+            "texts must be a non-empty list of non-empty texts".into(),
+        ));
+    }
+    let sources = body.file_sources.unwrap_or_default();
+    if !sources.is_empty() && sources.len() != body.texts.len() {
+        return Err(ApiError::BadRequest(
+            "file_sources must have one entry per text".into(),
+        ));
+    }
+    let mut keys = Vec::with_capacity(body.texts.len());
+    let mut seen = HashSet::new();
+    for (i, t) in body.texts.iter().enumerate() {
+        let key = text_key(t, sources.get(i).map(String::as_str))?;
+        if !seen.insert(key.clone()) {
+            return Err(ApiError::BadRequest(format!(
+                "'{key}' appears twice in this request"
+            )));
+        }
+        ensure_new(&ws, &key).await?;
+        keys.push(key);
+    }
+    let docs = keys
+        .into_iter()
+        .zip(body.texts)
+        .map(|(key, content)| NewDocument { key, content })
+        .collect();
+    let track = track_id("insert");
+    enqueue(&ws, docs, &track).await?;
+    Ok(insert_response(
+        "success",
+        "Texts successfully received. Processing will continue in background.".into(),
+        &track,
+    ))
+}
+
+/// `POST /documents/scan`: enqueues the supported files of the input folder not yet known.
+pub async fn scan(Ws(ws): Ws) -> ApiResult<Json<Value>> {
+    let track = track_id("scan");
+    let dir = ws.input_dir.clone();
+    let max = ws.rag.config().max_file_bytes;
+    let files = tokio::task::spawn_blocking(move || read_folder(&dir, max))
+        .await
+        .map_err(|e| ApiError::Internal(format!("scan failed: {e}")))?;
+    let mut docs = Vec::new();
+    for (name, text) in files {
+        if ws
+            .rag
+            .stores()
+            .doc_status
+            .get(&doc_id(&name))
+            .await?
+            .is_none()
+        {
+            docs.push(NewDocument {
+                key: name,
+                content: text,
+            });
+        }
+    }
+    let n = docs.len();
+    if n > 0 {
+        enqueue(&ws, docs, &track).await?;
+    }
+    Ok(Json(json!({
+        "status": "scanning_started",
+        "message": format!("Scanning started: {n} new file(s) enqueued"),
+        "track_id": track,
+    })))
+}
+
+/// The readable text files directly in `dir` (unreadable or oversized ones are logged).
+fn read_folder(dir: &Path, max_bytes: u64) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if safe_file_name(&name).is_err() || !extension_ok(&name) {
+            continue;
+        }
+        let path = e.path();
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() && m.len() <= max_bytes => {}
+            _ => continue,
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(t) if !t.trim().is_empty() => out.push((name, t)),
+            Ok(_) => {}
+            Err(err) => tracing::warn!("scan: skipping {name}: {err}"),
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `GET /documents/supported_file_types`.
+pub async fn supported() -> impl IntoResponse {
+    let exts: Vec<String> = SUPPORTED_EXTENSIONS
+        .iter()
+        .map(|e| format!(".{e}"))
+        .collect();
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({"supported_extensions": exts, "engines": {"native": exts}})),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_file_name;
+
+    #[test]
+    fn names_cannot_escape_the_folder() {
+        for bad in [
+            "../x.txt",
+            "..",
+            ".",
+            "a/b.txt",
+            "a\\b.txt",
+            "c:x.txt",
+            "x\u{0}.txt",
+            "",
+            ".env",
+            "/etc/passwd",
+            "x\n.txt",
+        ] {
+            assert!(safe_file_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(safe_file_name("notes v2.md").is_ok());
+    }
+}

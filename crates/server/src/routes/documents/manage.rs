@@ -1,0 +1,201 @@
+//! Maintenance: delete documents, clear everything, clear the LLM cache, retry failures.
+//! Deletions run as the workspace's exclusive background job, as in LightRAG.
+
+use std::sync::Arc;
+
+use axum::Json;
+use lightrag_core::ports::Namespace;
+use lightrag_core::types::DocStatus;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, Ws};
+use crate::workspace::Workspace;
+
+/// `DELETE /documents/delete_document` body.
+#[derive(Debug, Deserialize)]
+pub struct DeleteRequest {
+    pub doc_ids: Vec<String>,
+    #[serde(default)]
+    pub delete_file: bool,
+    /// Accepted for compatibility; cached extraction results are kept, because other
+    /// documents with the same chunk text share them.
+    #[serde(default, rename = "delete_llm_cache")]
+    pub _delete_llm_cache: bool,
+}
+
+/// `DELETE /documents/delete_document`: starts a background deletion.
+pub async fn delete_documents(
+    Ws(ws): Ws,
+    ApiJson(req): ApiJson<DeleteRequest>,
+) -> ApiResult<Json<Value>> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in req.doc_ids {
+        let id = id.trim().to_string();
+        if id.is_empty() {
+            return Err(ApiError::Unprocessable(
+                "doc_ids must not contain blanks".into(),
+            ));
+        }
+        if ids.contains(&id) {
+            return Err(ApiError::Unprocessable(format!(
+                "doc id '{id}' is listed twice"
+            )));
+        }
+        ids.push(id);
+    }
+    if ids.is_empty() {
+        return Err(ApiError::Unprocessable("doc_ids must not be empty".into()));
+    }
+    let joined = ids.join(", ");
+    let job_ws = ws.clone();
+    let delete_file = req.delete_file;
+    let job = Box::pin(async move { delete_job(job_ws, ids, delete_file).await });
+    if !ws.try_exclusive("Deleting documents", job) {
+        return Ok(Json(json!({
+            "status": "busy",
+            "message": "The pipeline is busy; try again when it is idle",
+            "doc_id": joined,
+        })));
+    }
+    Ok(Json(json!({
+        "status": "deletion_started",
+        "message": format!("Document deletion for '{joined}' has been initiated. Processing will continue in background."),
+        "doc_id": joined,
+    })))
+}
+
+async fn delete_job(ws: Arc<Workspace>, ids: Vec<String>, delete_file: bool) {
+    for id in ids {
+        let file = match ws.rag.stores().doc_status.get(&id).await {
+            Ok(Some(r)) => Some(r.file_path),
+            _ => None,
+        };
+        match ws.rag.delete_document(&id).await {
+            Ok(r) => {
+                ws.pipeline.log(format!(
+                    "Deleted {id}: {} chunk(s), {} entities and {} relations removed",
+                    r.chunks, r.entities_deleted, r.relations_deleted
+                ));
+                if delete_file {
+                    if let Some(name) = file.filter(|f| super::safe_file_name(f).is_ok()) {
+                        let _ = tokio::fs::remove_file(ws.input_dir.join(name)).await;
+                    }
+                }
+            }
+            Err(e) => ws.pipeline.log(format!("Cannot delete {id}: {e}")),
+        }
+        ws.cache.invalidate();
+    }
+}
+
+/// Drops every document, chunk, entity, relation and vector of the workspace (the LLM cache
+/// stays, as in LightRAG) and the files of its input folder.
+async fn clear_everything(ws: &Workspace) -> lightrag_core::Result<usize> {
+    let s = ws.rag.stores();
+    for ns in Namespace::ALL {
+        if ns != Namespace::LlmResponseCache {
+            s.kv.clear(ns).await?;
+        }
+    }
+    let rows = s.doc_status.by_statuses(&DocStatus::ALL).await?;
+    let ids: Vec<String> = rows.into_iter().map(|(id, _)| id).collect();
+    s.doc_status.delete(&ids).await?;
+    let names: Vec<String> = s
+        .graph
+        .all_nodes()
+        .await?
+        .into_iter()
+        .map(|n| n.entity_id)
+        .collect();
+    s.graph.remove_nodes(&names).await?;
+    let pairs: Vec<(String, String)> = s
+        .graph
+        .all_edges()
+        .await?
+        .iter()
+        .map(|e| e.pair())
+        .collect();
+    s.graph.remove_edges(&pairs).await?;
+    s.chunks_vdb.clear().await?;
+    s.entities_vdb.clear().await?;
+    s.relationships_vdb.clear().await?;
+    let mut files = 0;
+    if let Ok(mut dir) = tokio::fs::read_dir(&ws.input_dir).await {
+        while let Ok(Some(e)) = dir.next_entry().await {
+            let is_file = e.file_type().await.map(|t| t.is_file()).unwrap_or(false);
+            if is_file && tokio::fs::remove_file(e.path()).await.is_ok() {
+                files += 1;
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// `DELETE /documents`: clears the workspace, refused while a job runs.
+pub async fn clear_all(Ws(ws): Ws) -> ApiResult<Json<Value>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job_ws = ws.clone();
+    let job = Box::pin(async move {
+        let r = clear_everything(&job_ws).await;
+        job_ws.cache.invalidate();
+        let _ = tx.send(r);
+    });
+    if !ws.try_exclusive("Clearing documents", job) {
+        return Ok(Json(json!({
+            "status": "busy",
+            "message": "Cannot clear documents while the pipeline is busy",
+        })));
+    }
+    match rx.await {
+        Ok(Ok(files)) => {
+            ws.pipeline.log("All documents cleared");
+            Ok(Json(json!({
+                "status": "success",
+                "message": format!("All documents cleared successfully. Deleted {files} files."),
+            })))
+        }
+        Ok(Err(e)) => Err(ApiError::Engine(e)),
+        Err(_) => Err(ApiError::Internal("the clear job stopped".into())),
+    }
+}
+
+/// `POST /documents/clear_cache`: drops the LLM response cache (and the query cache).
+pub async fn clear_cache(Ws(ws): Ws) -> ApiResult<Json<Value>> {
+    ws.rag
+        .stores()
+        .kv
+        .clear(Namespace::LlmResponseCache)
+        .await?;
+    ws.cache.invalidate();
+    Ok(Json(
+        json!({"status": "success", "message": "Successfully cleared all cache"}),
+    ))
+}
+
+/// `POST /documents/reprocess_failed`: failed documents (not duplicates) go back to pending.
+pub async fn reprocess_failed(Ws(ws): Ws) -> ApiResult<Json<Value>> {
+    let store = &ws.rag.stores().doc_status;
+    let failed = store.by_statuses(&[DocStatus::Failed]).await?;
+    let rows: Vec<_> = failed
+        .into_iter()
+        .filter(|(_, r)| r.metadata.get("is_duplicate") != Some(&Value::Bool(true)))
+        .map(|(id, mut r)| {
+            r.status = DocStatus::Pending;
+            r.error_msg = None;
+            r.updated_at = lightrag_core::types::now_iso();
+            (id, r)
+        })
+        .collect();
+    let n = rows.len();
+    if n > 0 {
+        store.upsert(rows).await?;
+    }
+    ws.process_in_background();
+    Ok(Json(json!({
+        "status": "reprocessing_started",
+        "message": format!("Reprocessing of {n} failed document(s) has been initiated in background"),
+        "track_id": "",
+    })))
+}

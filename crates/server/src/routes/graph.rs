@@ -1,0 +1,539 @@
+//! `/graph*` and `/graphs`: labels, subgraphs for a viewer, and hand edits of entities and
+//! relations. Edits are refused while the workspace's pipeline runs (LightRAG's 409) and
+//! empty the query cache.
+
+use std::collections::{BTreeSet, HashMap};
+
+use axum::extract::{Query, State};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use lightrag_core::api_support::graph_edit::{EntityFields, RelationFields};
+use lightrag_core::types::{Entity, Relation};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, Ws};
+use crate::serve::AppState;
+use crate::workspace::Workspace;
+
+async fn all_labels(ws: &Workspace) -> ApiResult<Vec<String>> {
+    let mut names: Vec<String> = ws
+        .rag
+        .stores()
+        .graph
+        .all_nodes()
+        .await?
+        .into_iter()
+        .map(|n| n.entity_id)
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// `GET /graph/label/list`.
+async fn label_list(Ws(ws): Ws) -> ApiResult<Json<Vec<String>>> {
+    Ok(Json(all_labels(&ws).await?))
+}
+
+#[derive(Deserialize)]
+struct LimitQuery {
+    limit: Option<usize>,
+}
+
+/// Labels by degree, highest first.
+async fn by_degree(ws: &Workspace, names: Vec<String>) -> ApiResult<Vec<(String, usize)>> {
+    let degrees = ws.rag.stores().graph.node_degrees(&names).await?;
+    let mut v: Vec<(String, usize)> = names
+        .into_iter()
+        .map(|n| {
+            let d = degrees.get(&n).copied().unwrap_or(0);
+            (n, d)
+        })
+        .collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(v)
+}
+
+/// `GET /graph/label/popular?limit=300`.
+async fn label_popular(Ws(ws): Ws, Query(q): Query<LimitQuery>) -> ApiResult<Json<Vec<String>>> {
+    let limit = q.limit.unwrap_or(300);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::Unprocessable(
+            "limit must be between 1 and 1000".into(),
+        ));
+    }
+    let names = all_labels(&ws).await?;
+    Ok(Json(
+        by_degree(&ws, names)
+            .await?
+            .into_iter()
+            .take(limit)
+            .map(|(n, _)| n)
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: String,
+    limit: Option<usize>,
+}
+
+/// LightRAG's label search score: exact > prefix > shorter, with a bonus on a word boundary.
+fn score(label: &str, q: &str) -> Option<i64> {
+    let l = label.to_lowercase();
+    if l == q {
+        return Some(1000);
+    }
+    if l.starts_with(q) {
+        return Some(500);
+    }
+    let at = l.find(q)?;
+    let mut s = 100 - l.chars().count() as i64;
+    let before = l[..at].chars().last();
+    if before.is_some_and(|c| c == ' ' || c == '_' || c == '-') {
+        s += 50;
+    }
+    Some(s)
+}
+
+/// `GET /graph/label/search?q=..&limit=50`.
+async fn label_search(Ws(ws): Ws, Query(q): Query<SearchQuery>) -> ApiResult<Json<Vec<String>>> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::Unprocessable(
+            "limit must be between 1 and 100".into(),
+        ));
+    }
+    let needle = q.q.trim().to_lowercase();
+    if needle.is_empty() {
+        return Ok(Json(vec![]));
+    }
+    let mut hits: Vec<(i64, String)> = all_labels(&ws)
+        .await?
+        .into_iter()
+        .filter_map(|l| score(&l, &needle).map(|s| (s, l)))
+        .collect();
+    hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    Ok(Json(hits.into_iter().take(limit).map(|(_, l)| l).collect()))
+}
+
+#[derive(Deserialize)]
+struct ExistsQuery {
+    name: String,
+}
+
+/// `GET /graph/entity/exists?name=`.
+async fn entity_exists(Ws(ws): Ws, Query(q): Query<ExistsQuery>) -> ApiResult<Json<Value>> {
+    let name = q.name.trim().to_string();
+    let found = ws.rag.stores().graph.get_nodes(&[name]).await?;
+    Ok(Json(json!({"exists": !found.is_empty()})))
+}
+
+#[derive(Deserialize)]
+struct GraphQuery {
+    label: String,
+    max_depth: Option<usize>,
+    max_nodes: Option<usize>,
+}
+
+fn node_json(e: &Entity) -> Value {
+    json!({"id": e.entity_id, "labels": [e.entity_id], "properties": e})
+}
+
+fn edge_json(r: &Relation) -> Value {
+    json!({"id": format!("{}-{}", r.src_id, r.tgt_id), "type": "DIRECTED",
+           "source": r.src_id, "target": r.tgt_id,
+           "properties": {"weight": r.weight, "description": r.description, "keywords": r.keywords,
+                          "source_id": r.source_id, "file_path": r.file_path,
+                          "created_at": r.created_at, "truncate": r.truncate}})
+}
+
+/// `GET /graphs?label=&max_depth=3&max_nodes=1000`: `*` is the best-connected part of the
+/// whole graph; a label is a breadth-first neighbourhood, each level by degree.
+async fn graphs(
+    State(state): State<AppState>,
+    Ws(ws): Ws,
+    Query(q): Query<GraphQuery>,
+) -> ApiResult<Json<Value>> {
+    let depth = q.max_depth.unwrap_or(3);
+    let cap = q.max_nodes.unwrap_or(1000).min(state.cfg.max_graph_nodes);
+    if depth < 1 || cap < 1 {
+        return Err(ApiError::Unprocessable(
+            "max_depth and max_nodes must be at least 1".into(),
+        ));
+    }
+    let graph = &ws.rag.stores().graph;
+    let label = q.label.trim();
+    let (picked, truncated): (Vec<String>, bool) = if label == "*" {
+        let ranked = by_degree(&ws, all_labels(&ws).await?).await?;
+        let truncated = ranked.len() > cap;
+        (
+            ranked.into_iter().take(cap).map(|(n, _)| n).collect(),
+            truncated,
+        )
+    } else if graph.get_nodes(&[label.to_string()]).await?.is_empty() {
+        (vec![], false)
+    } else {
+        let mut seen: BTreeSet<String> = BTreeSet::from([label.to_string()]);
+        let mut order = vec![label.to_string()];
+        let mut frontier = vec![label.to_string()];
+        let mut truncated = false;
+        for _ in 0..depth {
+            let edges = graph.node_edges(&frontier, usize::MAX).await?;
+            let mut next: Vec<String> = Vec::new();
+            for rels in edges.values() {
+                for r in rels {
+                    for n in [&r.src_id, &r.tgt_id] {
+                        if !seen.contains(n) && !next.contains(n) {
+                            next.push(n.clone());
+                        }
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            let ranked = by_degree(&ws, next).await?;
+            frontier.clear();
+            for (n, _) in ranked {
+                if order.len() >= cap {
+                    truncated = true;
+                    break;
+                }
+                seen.insert(n.clone());
+                order.push(n.clone());
+                frontier.push(n);
+            }
+            if truncated {
+                break;
+            }
+        }
+        (order, truncated)
+    };
+    let nodes: HashMap<String, Entity> = graph.get_nodes(&picked).await?;
+    let inside: BTreeSet<&str> = picked.iter().map(String::as_str).collect();
+    let mut edges: Vec<Relation> = graph
+        .node_edges(&picked, usize::MAX)
+        .await?
+        .into_values()
+        .flatten()
+        .filter(|r| inside.contains(r.src_id.as_str()) && inside.contains(r.tgt_id.as_str()))
+        .collect();
+    edges.sort_by_key(|a| a.pair());
+    edges.dedup_by(|a, b| a.pair() == b.pair());
+    Ok(Json(json!({
+        "nodes": picked.iter().filter_map(|n| nodes.get(n)).map(node_json).collect::<Vec<_>>(),
+        "edges": edges.iter().map(edge_json).collect::<Vec<_>>(),
+        "is_truncated": truncated,
+    })))
+}
+
+/// Refuses edits while the pipeline runs, as LightRAG does.
+fn idle(ws: &Workspace) -> ApiResult<()> {
+    if ws.pipeline.busy() {
+        return Err(ApiError::Conflict(
+            "The pipeline is busy; edit the graph when it is idle".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads string fields of `updated_data`; any other key or type is a 400.
+fn string_fields(
+    data: &Map<String, Value>,
+    allowed: &[&str],
+) -> ApiResult<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for (k, v) in data {
+        if !allowed.contains(&k.as_str()) {
+            return Err(ApiError::BadRequest(format!("field '{k}' cannot be set")));
+        }
+        if k == "weight" {
+            continue;
+        }
+        let s = v
+            .as_str()
+            .ok_or_else(|| ApiError::BadRequest(format!("field '{k}' must be a string")))?;
+        out.insert(k.clone(), s.to_string());
+    }
+    Ok(out)
+}
+
+fn entity_fields(m: &HashMap<String, String>) -> EntityFields {
+    EntityFields {
+        entity_type: m.get("entity_type").cloned(),
+        description: m.get("description").cloned(),
+        source_id: m.get("source_id").cloned(),
+        file_path: m.get("file_path").cloned(),
+    }
+}
+
+fn relation_fields(
+    data: &Map<String, Value>,
+    m: &HashMap<String, String>,
+) -> ApiResult<RelationFields> {
+    let weight = match data.get("weight") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_f64()
+                .ok_or_else(|| ApiError::BadRequest("weight must be a number".into()))?,
+        ),
+    };
+    Ok(RelationFields {
+        description: m.get("description").cloned(),
+        keywords: m.get("keywords").cloned(),
+        source_id: m.get("source_id").cloned(),
+        file_path: m.get("file_path").cloned(),
+        weight,
+    })
+}
+
+/// Engine input errors are 400 on these routes, unknown names 404.
+fn edit_error(e: lightrag_core::Error) -> ApiError {
+    match e {
+        lightrag_core::Error::InvalidInput(m) => ApiError::BadRequest(m),
+        other => ApiError::Engine(other),
+    }
+}
+
+#[derive(Deserialize)]
+struct EntityEdit {
+    entity_name: String,
+    updated_data: Map<String, Value>,
+    #[serde(default)]
+    allow_rename: bool,
+    #[serde(default)]
+    allow_merge: bool,
+}
+
+/// `POST /graph/entity/edit`.
+async fn entity_edit(Ws(ws): Ws, ApiJson(req): ApiJson<EntityEdit>) -> ApiResult<Json<Value>> {
+    idle(&ws)?;
+    let m = string_fields(
+        &req.updated_data,
+        &[
+            "entity_name",
+            "entity_type",
+            "description",
+            "source_id",
+            "file_path",
+        ],
+    )?;
+    let new_name = m
+        .get("entity_name")
+        .map(|s| s.trim())
+        .filter(|n| *n != req.entity_name.trim());
+    if new_name.is_some() && !req.allow_rename {
+        return Err(ApiError::BadRequest("renaming needs allow_rename".into()));
+    }
+    let merged_into = new_name.map(str::to_string);
+    let e = ws
+        .rag
+        .edit_entity(
+            &req.entity_name,
+            new_name,
+            &entity_fields(&m),
+            req.allow_merge,
+        )
+        .await
+        .map_err(edit_error)?;
+    ws.cache.invalidate();
+    let message = match &merged_into {
+        Some(t) if req.allow_merge => format!("Entity merged successfully into '{t}'"),
+        _ => "Entity updated successfully".to_string(),
+    };
+    Ok(Json(json!({
+        "status": "success", "message": message, "data": e,
+        "operation_summary": {"merged": merged_into.is_some() && req.allow_merge,
+            "merge_status": if merged_into.is_some() && req.allow_merge { "success" } else { "not_attempted" },
+            "merge_error": null, "operation_status": "success", "target_entity": merged_into,
+            "final_entity": e.entity_id, "renamed": merged_into.is_some()},
+    })))
+}
+
+#[derive(Deserialize)]
+struct EntityCreate {
+    entity_name: String,
+    entity_data: Map<String, Value>,
+}
+
+/// `POST /graph/entity/create`.
+async fn entity_create(Ws(ws): Ws, ApiJson(req): ApiJson<EntityCreate>) -> ApiResult<Json<Value>> {
+    idle(&ws)?;
+    let m = string_fields(
+        &req.entity_data,
+        &["entity_type", "description", "source_id", "file_path"],
+    )?;
+    let e = ws
+        .rag
+        .create_entity(&req.entity_name, &entity_fields(&m))
+        .await
+        .map_err(edit_error)?;
+    ws.cache.invalidate();
+    Ok(Json(json!({"status": "success",
+        "message": format!("Entity '{}' created successfully", e.entity_id), "data": e})))
+}
+
+#[derive(Deserialize)]
+struct RelationEdit {
+    source_id: String,
+    target_id: String,
+    updated_data: Map<String, Value>,
+}
+
+const RELATION_KEYS: [&str; 5] = [
+    "description",
+    "keywords",
+    "source_id",
+    "file_path",
+    "weight",
+];
+
+/// `POST /graph/relation/edit`.
+async fn relation_edit(Ws(ws): Ws, ApiJson(req): ApiJson<RelationEdit>) -> ApiResult<Json<Value>> {
+    idle(&ws)?;
+    let m = string_fields(&req.updated_data, &RELATION_KEYS)?;
+    let f = relation_fields(&req.updated_data, &m)?;
+    let r = ws
+        .rag
+        .edit_relation(req.source_id.trim(), req.target_id.trim(), &f)
+        .await
+        .map_err(edit_error)?;
+    ws.cache.invalidate();
+    Ok(Json(
+        json!({"status": "success", "message": "Relation updated successfully", "data": r}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct RelationCreate {
+    source_entity: String,
+    target_entity: String,
+    relation_data: Map<String, Value>,
+}
+
+/// `POST /graph/relation/create`.
+async fn relation_create(
+    Ws(ws): Ws,
+    ApiJson(req): ApiJson<RelationCreate>,
+) -> ApiResult<Json<Value>> {
+    idle(&ws)?;
+    let m = string_fields(&req.relation_data, &RELATION_KEYS)?;
+    let f = relation_fields(&req.relation_data, &m)?;
+    let r = ws
+        .rag
+        .create_relation(&req.source_entity, &req.target_entity, &f)
+        .await
+        .map_err(edit_error)?;
+    ws.cache.invalidate();
+    Ok(Json(json!({"status": "success",
+        "message": format!("Relation created successfully between '{}' and '{}'", req.source_entity.trim(), req.target_entity.trim()),
+        "data": r})))
+}
+
+#[derive(Deserialize)]
+struct MergeRequest {
+    entities_to_change: Vec<String>,
+    entity_to_change_into: String,
+}
+
+/// `POST /graph/entities/merge`.
+async fn entities_merge(Ws(ws): Ws, ApiJson(req): ApiJson<MergeRequest>) -> ApiResult<Json<Value>> {
+    idle(&ws)?;
+    if req.entities_to_change.is_empty() {
+        return Err(ApiError::Unprocessable(
+            "entities_to_change must not be empty".into(),
+        ));
+    }
+    let e = ws
+        .rag
+        .merge_entities(&req.entities_to_change, &req.entity_to_change_into)
+        .await
+        .map_err(edit_error)?;
+    ws.cache.invalidate();
+    Ok(Json(json!({"status": "success",
+        "message": format!("Successfully merged {} entities into '{}'", req.entities_to_change.len(), e.entity_id),
+        "data": e})))
+}
+
+#[derive(Deserialize)]
+struct EntityDelete {
+    entity_name: String,
+}
+
+fn deleted(message: String) -> Json<Value> {
+    Json(
+        json!({"status": "success", "doc_id": "", "message": message, "status_code": 200, "file_path": null}),
+    )
+}
+
+/// `DELETE /graph/entity/delete`.
+async fn entity_delete(Ws(ws): Ws, ApiJson(req): ApiJson<EntityDelete>) -> ApiResult<Json<Value>> {
+    idle(&ws)?;
+    ws.rag
+        .delete_entity(&req.entity_name)
+        .await
+        .map_err(edit_error)?;
+    ws.cache.invalidate();
+    Ok(deleted(format!(
+        "Entity '{}' and its relationships have been deleted",
+        req.entity_name.trim()
+    )))
+}
+
+#[derive(Deserialize)]
+struct RelationDelete {
+    source_entity: String,
+    target_entity: String,
+}
+
+/// `DELETE /graph/relation/delete`.
+async fn relation_delete(
+    Ws(ws): Ws,
+    ApiJson(req): ApiJson<RelationDelete>,
+) -> ApiResult<Json<Value>> {
+    idle(&ws)?;
+    ws.rag
+        .delete_relation(req.source_entity.trim(), req.target_entity.trim())
+        .await
+        .map_err(edit_error)?;
+    ws.cache.invalidate();
+    Ok(deleted(format!(
+        "Relation between '{}' and '{}' has been deleted",
+        req.source_entity.trim(),
+        req.target_entity.trim()
+    )))
+}
+
+/// The graph routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/graph/label/list", get(label_list))
+        .route("/graph/label/popular", get(label_popular))
+        .route("/graph/label/search", get(label_search))
+        .route("/graphs", get(graphs))
+        .route("/graph/entity/exists", get(entity_exists))
+        .route("/graph/entity/edit", post(entity_edit))
+        .route("/graph/entity/create", post(entity_create))
+        .route("/graph/relation/edit", post(relation_edit))
+        .route("/graph/relation/create", post(relation_create))
+        .route("/graph/entities/merge", post(entities_merge))
+        .route("/graph/entity/delete", delete(entity_delete))
+        .route("/graph/relation/delete", delete(relation_delete))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::score;
+
+    #[test]
+    fn search_scores_exact_then_prefix_then_boundary() {
+        assert_eq!(score("Lake Orin", "lake orin"), Some(1000));
+        assert_eq!(score("Lake Orin", "lake"), Some(500));
+        assert_eq!(score("Lake Orin", "orin"), Some(100 - 9 + 50));
+        assert_eq!(score("Lakeorin", "orin"), Some(100 - 8));
+        assert_eq!(score("Lake", "sea"), None);
+    }
+}

@@ -1,0 +1,144 @@
+//! `/health` for load balancers and probes, `/metrics` for Prometheus, `/` for humans.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Ws;
+use crate::serve::{AppState, API_VERSION};
+
+/// `GET /`: the interactive API docs.
+pub async fn root(State(state): State<AppState>) -> Response {
+    if state.cfg.enable_api_docs {
+        Redirect::temporary("/docs").into_response()
+    } else {
+        Json(
+            json!({"status": "ok", "service": "lightrag-rs", "api_version": API_VERSION,
+                    "message": "LightRAG-compatible API", "health_url": "/health"}),
+        )
+        .into_response()
+    }
+}
+
+/// `GET /health`: always 200 while the process serves. Callers without credentials see the
+/// status only; authenticated ones also see the configuration summary and the storage
+/// counts (never a secret: keys and passwords are shown only as set or not).
+pub async fn health(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Ws(ws): Ws,
+) -> ApiResult<Json<Value>> {
+    let cfg = &state.cfg;
+    let busy = ws.pipeline.busy();
+    let mut m = json!({
+        "status": "healthy",
+        "auth_mode": if cfg.accounts.is_empty() { "disabled" } else { "enabled" },
+        "core_version": env!("CARGO_PKG_VERSION"),
+        "api_version": API_VERSION,
+        "webui_available": false,
+        "workspace_available": false,
+        "api_docs_available": cfg.enable_api_docs,
+        "webui_title": cfg.webui_title,
+        "webui_description": cfg.webui_description,
+        "ai_content_notice_enabled": false,
+        "pipeline_busy": busy,
+        "pipeline_active": busy,
+    });
+    if auth::check(cfg, &headers).is_err() {
+        return Ok(Json(m));
+    }
+    let rag = &ws.rag;
+    let c = rag.config();
+    let stores = rag.stores();
+    // Reading the stores proves they answer (a probe that cannot read them fails here).
+    let counts = stores.doc_status.counts().await.map_err(ApiError::Engine)?;
+    let nodes = stores.graph.node_count().await.map_err(ApiError::Engine)?;
+    let edges = stores.graph.edge_count().await.map_err(ApiError::Engine)?;
+    let llm = c.llm.as_ref();
+    let extra = json!({
+        "working_directory": c.working_dir,
+        "input_directory": cfg.input_dir,
+        "server_mode": "tokio",
+        "workers": 1,
+        "pipeline_scanning": false,
+        "pipeline_destructive_busy": false,
+        "pipeline_pending_enqueues": 0,
+        "uptime_seconds": state.started.elapsed().as_secs(),
+        "workspace": ws.name,
+        "open_workspaces": state.workspaces.all().len(),
+        "storage": {
+            "reachable": true,
+            "documents": counts.iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect::<serde_json::Map<_,_>>(),
+            "entities": nodes,
+            "relations": edges,
+        },
+        "query_cache": {"enabled": ws.cache.enabled(), "entries": ws.cache.len()},
+        "configuration": {
+            "llm_binding": llm.map(|l| l.query.binding.as_str()).unwrap_or("none"),
+            "llm_binding_host": llm.map(|l| l.query.host.as_str()).unwrap_or(""),
+            "llm_model": llm.map(|l| l.query.model.as_str()).unwrap_or(""),
+            "embedding_binding": c.embedding_binding,
+            "embedding_binding_host": c.embedding_host,
+            "embedding_model": c.embedding_model,
+            "summary_max_tokens": c.summary_max_tokens,
+            "summary_context_size": c.summary_context_size,
+            "kv_storage": "EmbeddedKvStorage",
+            "doc_status_storage": "EmbeddedDocStatusStorage",
+            "graph_storage": "EmbeddedGraphStorage",
+            "vector_storage": "EmbeddedVectorStorage",
+            "enable_llm_cache_for_extract": c.enable_llm_cache_for_extract,
+            "enable_llm_cache": llm.map(|l| l.enable_cache).unwrap_or(false),
+            "workspace": cfg.default_workspace,
+            "max_graph_nodes": cfg.max_graph_nodes,
+            "enable_rerank": false,
+            "summary_language": c.language,
+            "force_llm_summary_on_merge": c.force_llm_summary_on_merge,
+            "max_parallel_insert": c.max_parallel_insert,
+            "cosine_threshold": c.query.cosine_threshold,
+            "related_chunk_number": c.query.related_chunk_number,
+            "max_async": c.max_async,
+            "llm_timeout": llm.map(|l| l.timeout_s),
+            "embedding_batch_num": c.embedding_batch_num,
+            "embedding_timeout": c.embedding_timeout_s,
+            "auth": {
+                "api_key_configured": cfg.api_key.is_some(),
+                "accounts": cfg.accounts.len(),
+            },
+            "enable_query_cache": cfg.enable_query_cache,
+            "query_cache_ttl": cfg.query_cache_ttl.as_secs_f64(),
+        },
+    });
+    if let (Some(base), Some(extra)) = (m.as_object_mut(), extra.as_object()) {
+        base.extend(extra.clone());
+    }
+    Ok(Json(m))
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    for ws in state.workspaces.all() {
+        if let Some((hits, misses)) = ws.rag.embedding_cache_stats() {
+            metrics::counter!("lightrag_embedding_cache_hits_total", "workspace" => ws.name.clone())
+                .absolute(hits);
+            metrics::counter!("lightrag_embedding_cache_misses_total", "workspace" => ws.name.clone())
+                .absolute(misses);
+        }
+    }
+    let body = state
+        .metrics
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,216 @@
+//! Assembling the application (routers and layers) and running it until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+
+use crate::auth::{self, LoginLimiter};
+use crate::config::ServerConfig;
+use crate::error::ApiError;
+use crate::routes;
+use crate::workspace::{EngineOpener, Workspaces};
+
+/// The API version of LightRAG's interface this server follows.
+pub const API_VERSION: &str = "0344";
+
+/// What every handler can reach.
+pub struct Shared {
+    pub cfg: ServerConfig,
+    pub workspaces: Workspaces,
+    pub logins: LoginLimiter,
+    pub metrics: Option<PrometheusHandle>,
+    pub started: Instant,
+}
+
+/// The application state (cheap to clone).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// State over the engines `opener` opens; installs the metrics recorder on first use.
+    pub fn new(cfg: ServerConfig, opener: Arc<dyn EngineOpener>) -> AppState {
+        AppState(Arc::new(Shared {
+            workspaces: Workspaces::new(opener, cfg.clone()),
+            cfg,
+            logins: LoginLimiter::default(),
+            metrics: crate::metrics::install(),
+            started: Instant::now(),
+        }))
+    }
+}
+
+/// Ends a request that takes longer than TIMEOUT with a JSON 504 (streamed bodies run on once
+/// their response has started).
+async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match state.cfg.timeout {
+        None => next.run(req).await,
+        Some(limit) => match tokio::time::timeout(limit, next.run(req)).await {
+            Ok(resp) => resp,
+            Err(_) => {
+                let mut resp = ApiError::Unavailable(format!("Request timed out after {limit:?}"))
+                    .into_response();
+                *resp.status_mut() = axum::http::StatusCode::GATEWAY_TIMEOUT;
+                resp
+            }
+        },
+    }
+}
+
+fn cors(cfg: &ServerConfig) -> Option<CorsLayer> {
+    if cfg.cors_origins.is_empty() {
+        return None;
+    }
+    let expose = [HeaderName::from_static("x-new-token")];
+    if cfg.cors_origins.iter().any(|o| o == "*") {
+        return Some(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods(Any)
+                .allow_headers(Any)
+                .expose_headers(expose),
+        );
+    }
+    let origins: Vec<HeaderValue> = cfg
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
+            .allow_headers(tower_http::cors::AllowHeaders::mirror_request())
+            .allow_credentials(true)
+            .expose_headers(expose),
+    )
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("Not Found".into())
+}
+
+/// The whole application: routers per area, authentication on the protected ones, and the
+/// cross-cutting layers.
+pub fn build_app(state: AppState) -> Router {
+    let cfg = &state.cfg;
+    let protected = Router::new()
+        .merge(routes::documents::router(cfg))
+        .merge(routes::query::router())
+        .merge(routes::graph::router())
+        .merge(routes::ollama::router())
+        .route("/metrics", get(routes::health::metrics))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
+    let mut public = Router::new()
+        .route("/", get(routes::health::root))
+        .route("/health", get(routes::health::health))
+        .route("/auth-status", get(auth::auth_status))
+        .route("/login", post(auth::login))
+        .route("/auth/verify", get(auth::verify));
+    if cfg.enable_api_docs {
+        public = public.merge(crate::openapi::router());
+    }
+    let body_limit = if cfg.max_request_body_bytes == 0 {
+        DefaultBodyLimit::disable()
+    } else {
+        DefaultBodyLimit::max(cfg.max_request_body_bytes)
+    };
+    let mut app = protected
+        .merge(public)
+        .fallback(not_found)
+        .layer(body_limit)
+        .layer(middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(middleware::from_fn(crate::metrics::track));
+    if let Some(c) = cors(cfg) {
+        app = app.layer(c);
+    }
+    app.with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish (at most `grace`)
+/// and closes every workspace. Documents still being processed stay `processing` in the
+/// stores and resume on the next start.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let app = build_app(state.clone());
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stopping_tx.send(());
+    };
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal);
+    let server = tokio::spawn(async move { server.await });
+    let mut server = server;
+    tokio::select! {
+        r = &mut server => {
+            r.map_err(std::io::Error::other)??;
+        }
+        _ = async {
+            let _ = stopping_rx.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!("in-flight requests still running after {grace:?}; stopping anyway");
+            server.abort();
+        }
+    }
+    state.workspaces.close_all().await;
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,147 @@
+//! Workspaces: one engine per knowledge base, opened on the first request that names it and
+//! kept open. Each has its own background pipeline and query cache, so nothing is shared
+//! between workspaces but the process.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use lightrag_core::Rag;
+
+use crate::config::ServerConfig;
+use crate::error::ApiError;
+use crate::pipeline::Pipeline;
+use crate::query_cache::QueryCache;
+
+/// Saves what an engine keeps in memory (index snapshots) when the server stops.
+#[async_trait]
+pub trait Closer: Send + Sync {
+    async fn close(&self) -> Result<(), String>;
+}
+
+/// An engine over one workspace's stores, and how to close them.
+pub struct OpenedEngine {
+    pub rag: Rag,
+    pub closer: Box<dyn Closer>,
+}
+
+/// Opens the engine of a workspace; the binary builds it from the configuration, tests from
+/// whatever they need.
+#[async_trait]
+pub trait EngineOpener: Send + Sync {
+    /// Opens (creating if needed) the stores of `workspace` ("" = the working directory itself).
+    async fn open(&self, workspace: &str) -> Result<OpenedEngine, String>;
+}
+
+/// One open knowledge base.
+pub struct Workspace {
+    /// The sanitised name ("" = the default, unnamed workspace).
+    pub name: String,
+    pub rag: Arc<Rag>,
+    pub pipeline: Pipeline,
+    pub cache: QueryCache,
+    /// Where this workspace's uploads go and what `/documents/scan` reads.
+    pub input_dir: PathBuf,
+    closer: Box<dyn Closer>,
+}
+
+impl Workspace {
+    /// Saves in-memory state; called once when the server stops.
+    pub async fn close(&self) -> Result<(), String> {
+        self.closer.close().await
+    }
+}
+
+/// The open workspaces.
+pub struct Workspaces {
+    opener: Arc<dyn EngineOpener>,
+    cfg: ServerConfig,
+    open: RwLock<HashMap<String, Arc<Workspace>>>,
+    /// Serialises opening, so that one workspace is never opened twice.
+    opening: tokio::sync::Mutex<()>,
+}
+
+impl Workspaces {
+    pub fn new(opener: Arc<dyn EngineOpener>, cfg: ServerConfig) -> Workspaces {
+        Workspaces {
+            opener,
+            cfg,
+            open: RwLock::new(HashMap::new()),
+            opening: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<Arc<Workspace>> {
+        self.open
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// The workspace, opening it on first use; documents left pending or interrupted by an
+    /// earlier run are picked up at once.
+    pub async fn get(&self, name: &str) -> Result<Arc<Workspace>, ApiError> {
+        if let Some(ws) = self.lookup(name) {
+            return Ok(ws);
+        }
+        let _guard = self.opening.lock().await;
+        if let Some(ws) = self.lookup(name) {
+            return Ok(ws);
+        }
+        let count = self.open.read().map(|m| m.len()).unwrap_or(0);
+        if count >= self.cfg.max_workspaces {
+            return Err(ApiError::Unavailable(format!(
+                "{count} workspaces are open, the limit set by MAX_WORKSPACES"
+            )));
+        }
+        let opened = self
+            .opener
+            .open(name)
+            .await
+            .map_err(|e| ApiError::Internal(format!("cannot open workspace '{name}': {e}")))?;
+        let input_dir = if name.is_empty() {
+            self.cfg.input_dir.clone()
+        } else {
+            self.cfg.input_dir.join(name)
+        };
+        let ws = Arc::new(Workspace {
+            name: name.to_string(),
+            rag: Arc::new(opened.rag),
+            pipeline: Pipeline::default(),
+            cache: QueryCache::new(
+                self.cfg.enable_query_cache,
+                self.cfg.query_cache_ttl,
+                self.cfg.query_cache_size,
+            ),
+            input_dir,
+            closer: opened.closer,
+        });
+        self.open
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), ws.clone());
+        tracing::info!(workspace = name, "workspace opened");
+        ws.process_in_background();
+        Ok(ws)
+    }
+
+    /// Every open workspace.
+    pub fn all(&self) -> Vec<Arc<Workspace>> {
+        self.open
+            .read()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Closes every workspace (saving index snapshots); the pipeline's state is in the stores,
+    /// so interrupted documents resume on the next start.
+    pub async fn close_all(&self) {
+        for ws in self.all() {
+            if let Err(e) = ws.close().await {
+                tracing::error!(workspace = %ws.name, "cannot close: {e}");
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Bad requests get JSON errors with the status codes LightRAG's clients expect.
+
+mod common;
+
+use common::{send, TestServer};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_are_json_errors() {
+    let s = TestServer::start(&[("MAX_REQUEST_BODY_BYTES", "4096")]).await;
+    // Missing field, wrong type, bad JSON, bad mode: 422 with a detail list.
+    for body in [
+        json!({}),
+        json!({"query": 42}),
+        json!({"query": "Who runs it?", "mode": "sideways"}),
+        json!({"query": "Who runs it?", "top_k": 0}),
+        json!({"query": "   "}),
+        json!({"query": "ab"}),
+    ] {
+        let (code, v) = s.post("/query", "", body.clone()).await;
+        assert_eq!(code, 422, "{body}: {v}");
+        assert!(v["detail"].is_array(), "{v}");
+    }
+    let (code, v) = send(
+        s.req(reqwest::Method::POST, "/query", "")
+            .header("content-type", "application/json")
+            .body("{not json"),
+    )
+    .await;
+    assert_eq!(code, 422, "{v}");
+    // /query/data reports validation errors as LightRAG does: 400 with a failure body.
+    let (code, v) = s.post("/query/data", "", json!({"mode": "mix"})).await;
+    assert_eq!(code, 400, "{v}");
+    assert_eq!(v["status"], "failure");
+    assert!(v["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Validation error"));
+
+    // Oversized bodies: 413.
+    let big = "x".repeat(10_000);
+    let (code, v) = s.post("/query", "", json!({"query": big})).await;
+    assert_eq!(code, 413, "{v}");
+    let (code, _) = s
+        .post(
+            "/documents/text",
+            "",
+            json!({"text": big, "file_source": "big.txt"}),
+        )
+        .await;
+    assert_eq!(
+        code, 413,
+        "an explicit MAX_REQUEST_BODY_BYTES also governs text routes"
+    );
+
+    // Unknown route and unknown document.
+    let (code, v) = s.get("/no/such/route", "").await;
+    assert_eq!(code, 404);
+    assert_eq!(v["detail"], "Not Found");
+    let (code, v) = s
+        .post("/documents/text", "", json!({"file_source": "x.txt"}))
+        .await;
+    assert_eq!(code, 422, "{v}");
+    let (code, v) = s
+        .post(
+            "/documents/texts",
+            "",
+            json!({"texts": ["a b c", "d e f"], "file_sources": ["x.txt"]}),
+        )
+        .await;
+    assert_eq!(code, 400, "{v}");
+    let (code, v) = s
+        .post(
+            "/documents/text",
+            "",
+            json!({"text": "some text", "file_source": "../x.txt"}),
+        )
+        .await;
+    assert_eq!(
+        code, 200,
+        "a path in file_source is reduced to its base name: {v}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_over_the_limit_is_413() {
+    let s = TestServer::start(&[("MAX_UPLOAD_SIZE", "1000")]).await;
+    let (ct, body) = common::multipart("big.txt", "y".repeat(3 << 20).as_bytes());
+    let (code, v) = send(
+        s.req(reqwest::Method::POST, "/documents/upload", "")
+            .header("content-type", ct)
+            .body(body),
+    )
+    .await;
+    assert_eq!(code, 413, "{v}");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_requests_time_out_as_json() {
+    // The timeout applies until the response starts; a 0.000001 s limit trips at once.
+    let s = TestServer::start(&[("TIMEOUT", "0.000001")]).await;
+    let (code, v) = s
+        .post("/query", "", json!({"query": "Who runs the ferry?"}))
+        .await;
+    assert_eq!(code, 504, "{v}");
+    assert!(v["detail"].is_string());
+    s.stop().await;
+}
