@@ -5,7 +5,10 @@
 //! `/v1/chat/completions`, `/v1/embeddings`, streaming and not) with scripted replies,
 //! failures (`fail_times`), delays and stalls (see [`script`]), and counts what it served
 //! (`GET /test/stats`, the requests themselves at `GET /test/requests`, `POST /test/reset`).
-//! Embeddings come from an [`Embedder`] (deterministic feature hashing by default).
+//! Embeddings come from an [`Embedder`] (deterministic feature hashing by default; the binary's
+//! `--embedder local` computes real all-MiniLM-L6-v2 vectors, for benchmarks), through a fixed
+//! number of model slots like Ollama's OLLAMA_NUM_PARALLEL (`embed_parallel`); `/test/stats`
+//! reports the texts embedded and the seconds the model computed.
 //!
 //! Run it in process with [`serve`], or as the `lightrag-test-llm` binary.
 
@@ -49,6 +52,9 @@ pub struct ServerConfig {
     pub models: Vec<String>,
     /// Print each new maximum of concurrent chat requests on stderr.
     pub report_concurrency: bool,
+    /// Embedding calls computed at once (Ollama runs a model's requests through a fixed
+    /// number of slots and queues the rest); 0 = no limit.
+    pub embed_parallel: usize,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +67,7 @@ impl Default for ServerConfig {
             embed_scale: 1.0,
             models: vec!["test-llm:latest".into(), "test-embed:latest".into()],
             report_concurrency: false,
+            embed_parallel: 0,
         }
     }
 }
@@ -73,6 +80,9 @@ pub(crate) struct AppState {
     pub(crate) script: script::Scripted,
     chat_calls: AtomicU64,
     embed_calls: AtomicU64,
+    embed_texts: AtomicU64,
+    embed_compute_nanos: AtomicU64,
+    embed_slots: Option<Arc<tokio::sync::Semaphore>>,
     in_flight: AtomicI64,
     max_in_flight: AtomicI64,
     requests: Mutex<VecDeque<Value>>,
@@ -117,14 +127,19 @@ impl AppState {
         self.embed_calls.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Embeds `texts`, scaled by `embed_scale`.
+    /// Embeds `texts` in a model slot, scaled by `embed_scale`.
     pub(crate) async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
-        let mut out = self
-            .cfg
-            .embedder
-            .embed(texts, EmbedPurpose::Document)
-            .await
-            .map_err(|e| e.to_string())?;
+        let _slot = match &self.embed_slots {
+            Some(s) => Some(s.acquire().await.map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let started = std::time::Instant::now();
+        let result = self.cfg.embedder.embed(texts, EmbedPurpose::Document).await;
+        self.embed_compute_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::SeqCst);
+        self.embed_texts
+            .fetch_add(texts.len() as u64, Ordering::SeqCst);
+        let mut out = result.map_err(|e| e.to_string())?;
         if self.cfg.embed_scale != 1.0 {
             for v in &mut out {
                 v.iter_mut().for_each(|x| *x *= self.cfg.embed_scale);
@@ -140,6 +155,10 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<(SocketAddr, JoinHandle
     let addr = listener.local_addr()?;
     let state = Arc::new(AppState {
         script: script::Scripted::new(cfg.script.clone()),
+        embed_slots: (cfg.embed_parallel > 0)
+            .then(|| Arc::new(tokio::sync::Semaphore::new(cfg.embed_parallel))),
+        embed_texts: AtomicU64::new(0),
+        embed_compute_nanos: AtomicU64::new(0),
         cfg,
         chat_calls: AtomicU64::new(0),
         embed_calls: AtomicU64::new(0),
@@ -177,6 +196,8 @@ async fn stats(axum::extract::State(s): axum::extract::State<State>) -> Json<Val
     Json(json!({
         "chat_calls": s.chat_calls.load(Ordering::SeqCst),
         "embed_calls": s.embed_calls.load(Ordering::SeqCst),
+        "embed_texts": s.embed_texts.load(Ordering::SeqCst),
+        "embed_compute_seconds": s.embed_compute_nanos.load(Ordering::SeqCst) as f64 / 1e9,
         "max_in_flight": s.max_in_flight.load(Ordering::SeqCst),
         "in_flight": s.in_flight.load(Ordering::SeqCst),
     }))
@@ -190,6 +211,8 @@ async fn requests(axum::extract::State(s): axum::extract::State<State>) -> Json<
 async fn reset(axum::extract::State(s): axum::extract::State<State>) -> StatusCode {
     s.chat_calls.store(0, Ordering::SeqCst);
     s.embed_calls.store(0, Ordering::SeqCst);
+    s.embed_texts.store(0, Ordering::SeqCst);
+    s.embed_compute_nanos.store(0, Ordering::SeqCst);
     s.max_in_flight
         .store(s.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
     s.requests.lock().unwrap_or_else(|e| e.into_inner()).clear();

@@ -78,3 +78,59 @@ fn binary_announces_port_and_serves_script() {
     assert!(http(&addr, "GET", "/api/version", "").contains("version"));
     assert!(http(&addr, "GET", "/v1/models", "").contains("test-llm:latest"));
 }
+
+/// `--embedder local` serves real all-MiniLM-L6-v2 vectors through Ollama's `/api/embed` (the
+/// embedding orchestrator's benchmark runs against it), and counts the model's compute time.
+#[test]
+fn binary_serves_real_embeddings_with_the_local_model() {
+    let dir = lightrag_providers::local_model::LocalEmbedder::default_model_dir();
+    if !dir.join("model.safetensors").is_file() {
+        assert!(
+            std::env::var("LIGHTRAG_TEST_SERVICES").as_deref() != Ok("1"),
+            "the local model is missing from {} (scripts/fetch-model.sh)",
+            dir.display()
+        );
+        eprintln!("SKIPPED: no local model in {}", dir.display());
+        return;
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_lightrag-test-llm"))
+        .args([
+            "--port",
+            "0",
+            "--embedder",
+            "local",
+            "--embed-parallel",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut child = Kill(child);
+    let stdout = child.0.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("first line");
+    let addr = first.trim().trim_start_matches("listening on ").to_string();
+    let embed = http(
+        &addr,
+        "POST",
+        "/api/embed",
+        r#"{"model": "all-minilm", "input": ["This is an example sentence", "another"]}"#,
+    );
+    let body = &embed[embed.find("\r\n\r\n").expect("a body") + 4..];
+    let v: serde_json::Value = serde_json::from_str(body).expect("JSON");
+    let first_vec = v["embeddings"][0].as_array().expect("vectors");
+    assert_eq!(first_vec.len(), 384);
+    let x0 = first_vec[0].as_f64().unwrap();
+    assert!(
+        (x0 - 0.0677).abs() < 1e-3,
+        "sentence-transformers' value, got {x0}"
+    );
+    let stats: serde_json::Value = {
+        let s = http(&addr, "GET", "/test/stats", "");
+        serde_json::from_str(&s[s.find("\r\n\r\n").unwrap() + 4..]).unwrap()
+    };
+    assert_eq!(stats["embed_texts"], 2);
+    assert!(stats["embed_compute_seconds"].as_f64().unwrap() > 0.0);
+}

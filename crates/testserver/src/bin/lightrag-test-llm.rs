@@ -9,6 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use lightrag_core::hashing::HashingEmbedder;
+use lightrag_core::ports::Embedder;
+use lightrag_providers::local_model::LocalEmbedder;
 use lightrag_testserver::{serve, Script, ServerConfig};
 
 /// A stand-in for Ollama and OpenAI-compatible servers with scripted replies.
@@ -27,6 +29,17 @@ struct Args {
     /// Dimension of the (feature hashing) embeddings.
     #[arg(long, default_value_t = 384)]
     embed_dim: usize,
+    /// What computes embeddings: `hashing` (feature hashing, instant) or `local` (the real
+    /// all-MiniLM-L6-v2 model in process, 384 dimensions, from --model-dir or the user cache
+    /// where scripts/fetch-model.sh puts it).
+    #[arg(long, default_value = "hashing", value_parser = ["hashing", "local"])]
+    embedder: String,
+    /// Model directory of `--embedder local`.
+    #[arg(long)]
+    model_dir: Option<PathBuf>,
+    /// Embedding requests computed at once, like Ollama's OLLAMA_NUM_PARALLEL (0 = no limit).
+    #[arg(long, default_value_t = 0)]
+    embed_parallel: usize,
     /// Multiply every embedding by this (checks client-side normalisation).
     #[arg(long, default_value_t = 1.0)]
     embed_scale: f32,
@@ -52,11 +65,28 @@ async fn main() -> anyhow::Result<()> {
         None => Script::default(),
     };
     anyhow::ensure!(args.embed_dim > 0, "--embed-dim must be greater than 0");
+    let embedder: Arc<dyn Embedder> = match args.embedder.as_str() {
+        "local" => {
+            let dir = args
+                .model_dir
+                .clone()
+                .unwrap_or_else(LocalEmbedder::default_model_dir);
+            let model = LocalEmbedder::load(&dir).with_context(|| {
+                format!(
+                    "cannot load the local model from {} (scripts/fetch-model.sh installs it)",
+                    dir.display()
+                )
+            })?;
+            Arc::new(model)
+        }
+        _ => Arc::new(HashingEmbedder::new(args.embed_dim)),
+    };
     let mut cfg = ServerConfig {
         port: args.port,
         script,
         latency: Duration::from_millis(args.latency_ms),
-        embedder: Arc::new(HashingEmbedder::new(args.embed_dim)),
+        embedder,
+        embed_parallel: args.embed_parallel,
         embed_scale: args.embed_scale,
         report_concurrency: args.max_concurrency_report,
         ..ServerConfig::default()
