@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 scripts/fetch-model.sh
 scripts/redis.sh start
+scripts/promtool.sh  # the server's metrics test runs `promtool check metrics`
 export LIGHTRAG_TEST_SERVICES=1
 export LIGHTRAG_TEST_REDIS_URL="$(scripts/redis.sh url)"
 cargo test --workspace "$@"

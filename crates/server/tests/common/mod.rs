@@ -220,3 +220,59 @@ pub fn multipart(name: &str, content: &[u8]) -> (String, Vec<u8>) {
 
 pub const FERRY: &str = "The Orin ferry is run by Orin Lines and crosses Lake Orin twice a day. Orin Lines also runs buses around Lake Orin.";
 pub const TRUST: &str = "The Orin Bird Trust counts herons on Lake Orin every spring. The Orin Bird Trust publishes a yearly heron report.";
+
+/// A chat model with canned replies: keyword JSON for keyword prompts, a fixed answer for RAG
+/// answer prompts, and an echo (with the system prompt) for direct calls. Streams word by word.
+pub struct FakeChat;
+
+impl FakeChat {
+    fn reply(req: &lightrag_core::ports::ChatRequest) -> String {
+        let sys = req.system.clone().unwrap_or_default();
+        let all = format!("{sys}\n{}", req.prompt);
+        if all.contains("You pick search keywords") {
+            return r#"{"high_level_keywords": ["ferry service"], "low_level_keywords": ["Orin Lines", "Lake Orin"]}"#.into();
+        }
+        if all.contains("You answer questions using only") {
+            return "Orin Lines runs the ferry across Lake Orin [1].".into();
+        }
+        format!(
+            "direct reply to '{}' with system '{}' after {} earlier messages",
+            req.prompt,
+            sys,
+            req.history.len()
+        )
+    }
+}
+
+#[async_trait]
+impl ChatModel for FakeChat {
+    fn identity(&self) -> String {
+        "fake".into()
+    }
+    async fn complete(
+        &self,
+        req: &lightrag_core::ports::ChatRequest,
+    ) -> lightrag_core::Result<String> {
+        Ok(Self::reply(req))
+    }
+    async fn stream(
+        &self,
+        req: &lightrag_core::ports::ChatRequest,
+    ) -> lightrag_core::Result<futures::stream::BoxStream<'static, lightrag_core::Result<String>>>
+    {
+        let text = Self::reply(req);
+        let pieces: Vec<lightrag_core::Result<String>> = text
+            .split_inclusive(' ')
+            .map(|p| Ok(p.to_string()))
+            .collect();
+        Ok(Box::pin(futures::stream::iter(pieces)))
+    }
+}
+
+/// Reads an NDJSON body into values.
+pub async fn ndjson(resp: reqwest::Response) -> Vec<Value> {
+    let text = resp.text().await.expect("body");
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
