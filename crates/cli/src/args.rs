@@ -83,9 +83,10 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// What to measure: insert (documents through the whole pipeline) or retrieval (query
-    /// context building on a large generated graph, no answer).
-    #[arg(long, default_value = "insert", value_parser = ["insert", "retrieval"])]
+    /// What to measure: insert (documents through the whole pipeline), retrieval (query
+    /// context building on a large generated graph, no answer) or embedding (the batching
+    /// orchestrator against unbatched calls).
+    #[arg(long, default_value = "insert", value_parser = ["insert", "retrieval", "embedding"])]
     pub component: String,
     /// insert: documents to generate.
     #[arg(long, default_value_t = 1000)]
@@ -105,6 +106,16 @@ pub struct BenchArgs {
     /// retrieval: queries in flight at once.
     #[arg(long, default_value_t = 1)]
     pub concurrency: usize,
+    /// embedding: concurrent requests per phase.
+    #[arg(long, default_value_t = 1000)]
+    pub requests: usize,
+    /// embedding: an Ollama-compatible test server already running (default: start
+    /// lightrag-test-llm --embedder local from this binary's directory).
+    #[arg(long)]
+    pub embed_server: Option<String>,
+    /// embedding: model calls the started server computes at once (OLLAMA_NUM_PARALLEL).
+    #[arg(long, default_value_t = 1)]
+    pub embed_parallel: usize,
     /// Keep the generated working directory here (default: a temporary directory); an existing
     /// retrieval graph there is reused.
     #[arg(long)]

@@ -54,11 +54,12 @@ pub fn embedder(cfg: &Config) -> Result<Arc<dyn Embedder>> {
     Ok(embedder_and_orchestrator(cfg)?.0)
 }
 
+/// The embedder the engine uses, and the orchestrator (the same object) when there is one.
+pub type EmbedderLayers = (Arc<dyn Embedder>, Option<Arc<BatchingEmbedder>>);
+
 /// The configured embedder and, when EMBEDDING_BATCHING is on, the orchestrator in front of it
 /// (the same object), for callers that report its metrics and health.
-pub fn embedder_and_orchestrator(
-    cfg: &Config,
-) -> Result<(Arc<dyn Embedder>, Option<Arc<BatchingEmbedder>>)> {
+pub fn embedder_and_orchestrator(cfg: &Config) -> Result<EmbedderLayers> {
     let model = model_embedder(cfg)?;
     let Some(batching) = &cfg.embedding_batching else {
         return Ok((model, None));

@@ -4,12 +4,15 @@
 //!   extraction, embedding, merge), exactly as `lightrag insert` runs it.
 //! * `--component retrieval`: a large generated graph written straight into the stores, then
 //!   query context building (`only_need_context`) in every mode.
+//! * `--component embedding`: the embedding batching orchestrator (seed 004) against unbatched
+//!   calls to an Ollama-compatible server computing real embeddings (see docs/orchestrator.md).
 //!
 //! Each prints what it measured and on what; `--json` also prints a JSON object (the human
 //! report then goes to standard error, the JSON alone to standard output).
 
 mod corpus;
 mod cpu;
+mod embedding;
 mod graphbuild;
 mod graphgen;
 mod insert;
@@ -33,7 +36,8 @@ pub async fn run(cfg: Config, args: &BenchArgs) -> Result<()> {
     match args.component.as_str() {
         "insert" => insert::run(cfg, args).await,
         "retrieval" => retrieval::run(cfg, args).await,
-        other => bail!("unknown benchmark component '{other}': use insert or retrieval"),
+        "embedding" => embedding::run(cfg, args).await,
+        other => bail!("unknown benchmark component '{other}': use insert, retrieval or embedding"),
     }
 }
 
