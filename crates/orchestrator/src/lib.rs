@@ -22,6 +22,7 @@
 
 pub mod breaker;
 pub mod config;
+mod controls;
 pub mod dispatch;
 pub mod error;
 pub mod health;
@@ -39,9 +40,10 @@ mod workers;
 
 pub use breaker::BreakerState;
 pub use config::{OrchestratorConfig, RedisSettings};
+pub use controls::{CacheReport, CacheStats};
 pub use error::{OrchestratorError, Result};
 pub use health::{Health, PipelineStatus, RedisStatus, Status};
 pub use metrics::MetricsSnapshot;
-pub use orchestrator::{BatchingEmbedder, CacheReport, CacheStats};
+pub use orchestrator::BatchingEmbedder;
 pub use profiles::{profile_for, ModelProfile};
 pub use request::{Priority, RequestId};

@@ -84,19 +84,25 @@ async fn local_loop(core: Arc<Core>) {
     }
 }
 
-/// One in-process batch: the model, then every waiter, then the Redis level.
+/// One in-process batch: the model, the Redis level, then every waiter (so that when a caller
+/// has its vector, other processes find it in Redis too).
 async fn process_local(core: &Core, batch: Vec<Pending>) {
     let purpose = batch[0].purpose;
     let texts: Vec<String> = batch.iter().map(|p| p.text.clone()).collect();
     let outcomes = run_batch(core, &texts, purpose).await;
-    let mut fresh = Vec::new();
+    let fresh: Vec<(CacheKey, Arc<[f32]>)> = batch
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(p, o)| {
+            o.as_ref()
+                .ok()
+                .map(|v| (p.key.clone(), Arc::from(v.as_slice())))
+        })
+        .collect();
+    core.cache_in_redis(fresh).await;
     for (p, o) in batch.into_iter().zip(outcomes) {
-        if let Ok(v) = &o {
-            fresh.push((p.key.clone(), Arc::from(v.as_slice())));
-        }
         core.complete(&p.key, o);
     }
-    core.cache_in_redis(fresh).await;
 }
 
 /// The model call of a batch, with its metrics and the adaptive sizer's lesson.
@@ -241,6 +247,7 @@ async fn shared_worker(core: Arc<Core>) {
                 })
             })
             .collect();
+        core.cache_in_redis(fresh).await;
         let results: Vec<(RequestId, Outcome)> = ids.into_iter().zip(outcomes).collect();
         if !shared.complete(&results).await {
             tracing::warn!(
@@ -248,6 +255,5 @@ async fn shared_worker(core: Arc<Core>) {
                 results.len()
             );
         }
-        core.cache_in_redis(fresh).await;
     }
 }
