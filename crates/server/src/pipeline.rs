@@ -31,9 +31,19 @@ struct State {
 }
 
 /// The job slot and status of one workspace.
-#[derive(Default)]
 pub struct Pipeline {
     state: Mutex<State>,
+    /// Set once the server stops: no job starts, and processing is cut at its next await.
+    stopping: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Pipeline {
+    fn default() -> Self {
+        Pipeline {
+            state: Mutex::new(State::default()),
+            stopping: tokio::sync::watch::Sender::new(false),
+        }
+    }
 }
 
 impl Pipeline {
@@ -85,8 +95,26 @@ impl Pipeline {
         })
     }
 
-    /// Takes the job slot for `name`; false when another job holds it.
+    fn stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
+    /// Stops the pipeline for shutdown: processing is dropped at its next await point (as a
+    /// crash would stop it: its documents stay `processing` and resume on the next start),
+    /// other jobs (deletions) finish. Waits at most `limit` for the slot to free.
+    pub async fn stop(&self, limit: std::time::Duration) {
+        self.stopping.send_replace(true);
+        let t = Instant::now();
+        while self.busy() && t.elapsed() < limit {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Takes the job slot for `name`; false when another job holds it or the server stops.
     fn claim(&self, name: &str) -> bool {
+        if self.stopping() {
+            return false;
+        }
         self.with(|s| {
             if s.busy {
                 return false;
@@ -112,7 +140,9 @@ impl Workspace {
     /// processing follows it (documents enqueued meanwhile are never left waiting).
     pub fn process_in_background(self: &Arc<Self>) {
         if !self.pipeline.claim(PROCESSING) {
-            self.pipeline.with(|s| s.rerun = true);
+            if !self.pipeline.stopping() {
+                self.pipeline.with(|s| s.rerun = true);
+            }
             return;
         }
         tokio::spawn(run_jobs(self.clone(), None));
@@ -137,18 +167,27 @@ impl Workspace {
         // async closures), so it runs on a blocking thread that drives it on this runtime.
         // A panic inside the engine frees the slot instead of wedging it.
         let handle = tokio::runtime::Handle::current();
+        let mut stop = self.pipeline.stopping.subscribe();
         let run = tokio::task::spawn_blocking(move || {
-            handle.block_on(async move { rag.process_pending(reporter).await })
+            handle.block_on(async move {
+                tokio::select! {
+                    r = rag.process_pending(reporter) => Some(r),
+                    _ = stop.wait_for(|s| *s) => None,
+                }
+            })
         })
         .await;
         match run {
-            Ok(Ok(r)) if r.processed.is_empty() && r.failed.is_empty() => {}
-            Ok(Ok(r)) => self.pipeline.log(format!(
+            Ok(None) => self
+                .pipeline
+                .log("Stopped for shutdown; unfinished documents resume on the next start"),
+            Ok(Some(Ok(r))) if r.processed.is_empty() && r.failed.is_empty() => {}
+            Ok(Some(Ok(r))) => self.pipeline.log(format!(
                 "Done: {} document(s) processed, {} failed",
                 r.processed.len(),
                 r.failed.len()
             )),
-            Ok(Err(e)) => self.pipeline.log(format!("Processing stopped: {e}")),
+            Ok(Some(Err(e))) => self.pipeline.log(format!("Processing stopped: {e}")),
             Err(e) => self.pipeline.log(format!("Processing crashed: {e}")),
         }
     }
@@ -164,8 +203,9 @@ async fn run_jobs(ws: Arc<Workspace>, first: Option<Job>) {
         None => ws.process().await,
     }
     loop {
+        let stopping = ws.pipeline.stopping();
         let again = ws.pipeline.with(|s| {
-            if s.rerun {
+            if s.rerun && !stopping {
                 s.rerun = false;
                 s.job_name = PROCESSING.into();
                 s.job_start = Some(now_iso());

@@ -186,7 +186,7 @@ pub async fn serve(
             server.abort();
         }
     }
-    state.workspaces.close_all().await;
+    state.workspaces.close_all(grace).await;
     Ok(())
 }
 

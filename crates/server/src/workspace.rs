@@ -135,9 +135,13 @@ impl Workspaces {
             .unwrap_or_default()
     }
 
-    /// Closes every workspace (saving index snapshots); the pipeline's state is in the stores,
-    /// so interrupted documents resume on the next start.
-    pub async fn close_all(&self) {
+    /// Stops every workspace's pipeline (waiting at most `grace` for running jobs) and closes
+    /// it (saving index snapshots); the pipeline's state is in the stores, so interrupted
+    /// documents resume on the next start.
+    pub async fn close_all(&self, grace: std::time::Duration) {
+        for ws in self.all() {
+            ws.pipeline.stop(grace).await;
+        }
         for ws in self.all() {
             if let Err(e) = ws.close().await {
                 tracing::error!(workspace = %ws.name, "cannot close: {e}");

@@ -81,7 +81,13 @@ pub async fn run(cfg: Config, g: &GlobalArgs, args: &ServeArgs) -> Result<()> {
         .with_context(|| format!("cannot listen on {}:{}", scfg.host, scfg.port))?;
     let addr = listener.local_addr()?;
     // Scripts and tests read the bound address (PORT=0 picks a free port) from this line.
-    println!("listening on http://{addr}");
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        // A reader that went away (a closed pipe) is no reason to stop serving.
+        let _ = writeln!(out, "listening on http://{addr}");
+        let _ = out.flush();
+    }
     tracing::info!(%addr, "lightrag server started");
     lightrag_server::serve(
         listener,
@@ -90,6 +96,6 @@ pub async fn run(cfg: Config, g: &GlobalArgs, args: &ServeArgs) -> Result<()> {
         Duration::from_secs(args.shutdown_grace),
     )
     .await?;
-    println!("stopped");
+    tracing::info!("lightrag server stopped");
     Ok(())
 }

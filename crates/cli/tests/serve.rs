@@ -1,0 +1,225 @@
+//! `lightrag serve` as a process, the way a user runs it: the real local embedding model over
+//! HTTP, SIGTERM while documents are processed (they resume on restart), and SIGTERM during a
+//! request (it finishes first).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lightrag_testserver::{serve, Script, ServerConfig};
+use serde_json::{json, Value};
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lightrag"));
+    cmd.arg("--working-dir")
+        .arg(dir.join("rag"))
+        .arg("serve")
+        .current_dir(std::env::temp_dir())
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env("INPUT_DIR", dir.join("inputs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start lightrag serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_string();
+    Server { child, url }
+}
+
+impl Server {
+    fn terminate(&self) {
+        let ok = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok);
+    }
+
+    fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let t = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s;
+            }
+            assert!(
+                t.elapsed() < limit,
+                "the server did not stop within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+async fn counts(c: &reqwest::Client, url: &str) -> Value {
+    c.get(format!("{url}/documents/status_counts"))
+        .send()
+        .await
+        .expect("status counts")
+        .json::<Value>()
+        .await
+        .expect("json")["status_counts"]
+        .clone()
+}
+
+/// Paragraphs about made-up harbours, long enough that processing takes a while.
+fn harbour(i: usize) -> String {
+    (0..12)
+        .map(|j| format!("Harbour {i} of the Orin coast keeps crane {j} named Crane{i}x{j}, run by the Orin Port Board since year {}.", 1900 + j))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_model_end_to_end_and_sigterm_leaves_the_pipeline_resumable() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = client();
+    let mut s = start(dir.path(), &[]);
+    let health: Value = c
+        .get(format!("{}/health", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "healthy");
+    assert_eq!(health["configuration"]["embedding_binding"], "local");
+
+    let r: Value = c
+        .post(format!("{}/documents/text", s.url))
+        .json(&json!({"text": "The Orin ferry is run by Orin Lines and crosses Lake Orin twice a day.", "file_source": "ferry.txt"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "success", "{r}");
+    let t = Instant::now();
+    while counts(&c, &s.url).await["processed"] != 1 {
+        assert!(t.elapsed() < Duration::from_secs(120), "not processed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let a: Value = c
+        .post(format!("{}/query", s.url))
+        .json(&json!({"query": "Who runs the ferry across Lake Orin?", "mode": "mix"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        a["response"].as_str().unwrap().contains("Orin Lines"),
+        "{a}"
+    );
+    assert_eq!(a["references"][0]["file_path"], "ferry.txt");
+
+    // Many documents, then SIGTERM while they are processed.
+    let texts: Vec<String> = (0..12).map(harbour).collect();
+    let sources: Vec<String> = (0..12).map(|i| format!("harbour{i}.txt")).collect();
+    let r = c
+        .post(format!("{}/documents/texts", s.url))
+        .json(&json!({"texts": texts, "file_sources": sources}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = counts(&c, &s.url).await;
+    s.terminate();
+    let status = s.wait_exit(Duration::from_secs(60));
+    assert!(status.success(), "exit status {status:?}");
+    eprintln!("at SIGTERM: {before}");
+
+    // Restarted on the same directory, the rest is picked up and nothing is lost.
+    let s = start(dir.path(), &[]);
+    let t = Instant::now();
+    loop {
+        let c2 = counts(&c, &s.url).await;
+        if c2["processed"] == 13 {
+            assert_eq!(c2["failed"], 0);
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(300), "not resumed: {c2}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_an_in_flight_request_finish() {
+    let script = Script::from_json(r#"{"rules": [], "default_reply": "slow hello"}"#).unwrap();
+    let (addr, _llm) = serve(ServerConfig {
+        script,
+        latency: Duration::from_millis(1500),
+        ..Default::default()
+    })
+    .await
+    .expect("test LLM");
+    let host = format!("http://{addr}/v1");
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(
+        dir.path(),
+        &[
+            ("EMBEDDING_BINDING", "hashing"),
+            ("LLM_BINDING", "openai"),
+            ("LLM_MODEL", "test-llm"),
+            ("LLM_BINDING_HOST", host.as_str()),
+        ],
+    );
+    let c = client();
+    let url = s.url.clone();
+    let pending = tokio::spawn(async move {
+        c.post(format!("{url}/api/generate"))
+            .json(&json!({"prompt": "hello", "stream": false}))
+            .send()
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    s.terminate();
+    let resp = pending
+        .await
+        .unwrap()
+        .expect("the in-flight request is answered");
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["response"], "slow hello");
+    let status = s.wait_exit(Duration::from_secs(30));
+    assert!(status.success());
+    // New connections are refused once it has stopped.
+    assert!(client()
+        .get(format!("{}/health", s.url))
+        .send()
+        .await
+        .is_err());
+}
