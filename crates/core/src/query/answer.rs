@@ -110,6 +110,7 @@ mod tests {
             chunk_id: "c1".into(),
             content: "The lake is cold in winter. Ingrid Sollen founded the Varna Institute in 1921. Boats are red.".into(),
             file_path: "history.md".into(),
+            tokens: 0,
         }];
         let refs = vec![Reference {
             reference_id: "1".into(),
@@ -137,6 +138,7 @@ mod tests {
             chunk_id: "c".into(),
             content: "Completely unrelated words here today.".into(),
             file_path: "x".into(),
+            tokens: 0,
         }];
         assert!(extractive_answer("zebra?", &[], &chunks, &["1".into()], &[]).is_none());
     }

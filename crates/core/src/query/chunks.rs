@@ -18,6 +18,8 @@ pub struct ContextChunk {
     pub chunk_id: String,
     pub content: String,
     pub file_path: String,
+    /// Its token count from chunking (0 when unknown), so budgets need not re-tokenise it.
+    pub tokens: usize,
 }
 
 impl ContextChunk {
@@ -34,6 +36,7 @@ impl ContextChunk {
             chunk_id: h.id.clone(),
             content: field("content"),
             file_path: field("file_path"),
+            tokens: h.meta.get("tokens").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
         }
     }
 }
@@ -161,6 +164,7 @@ impl Rag {
                     chunk_id: id.clone(),
                     content: c.content,
                     file_path: c.file_path,
+                    tokens: c.tokens,
                 })
             })
             .collect())

@@ -7,7 +7,8 @@ use serde_json::json;
 use super::answer::extractive_answer;
 use super::chunks::{merge_chunk_lists, ContextChunk};
 use super::context::{
-    build_references, chunk_line, kg_context, naive_context, py_json_line, rows_within,
+    build_references, chunk_line, chunk_line_tokens, kg_context, naive_context, py_json_line,
+    rows_and_tokens_within,
 };
 use super::retrieve::{round_robin, KgHits};
 use super::{
@@ -158,8 +159,8 @@ impl Rag {
                 ])
             })
             .collect();
-        let n_ent = rows_within(tok, &ent_rows, param.max_entity_tokens);
-        let n_rel = rows_within(tok, &rel_rows, param.max_relation_tokens);
+        let (n_ent, ent_tokens) = rows_and_tokens_within(tok, &ent_rows, param.max_entity_tokens);
+        let (n_rel, rel_tokens) = rows_and_tokens_within(tok, &rel_rows, param.max_relation_tokens);
         let entities = &entities[..n_ent];
         let relations = &relations[..n_rel];
         let ent_rows = &ent_rows[..n_ent];
@@ -193,8 +194,9 @@ impl Rag {
                 ("context_data", ""),
             ],
         );
-        let skeleton = kg_context(ent_rows, rel_rows, &[], &[]);
-        let used = tok.count(&sys) + tok.count(&skeleton) + tok.count(q) + 200;
+        // The context without chunks: its frame plus the rows, already counted above.
+        let frame = tok.count(&kg_context(&[], &[], &[], &[]));
+        let used = tok.count(&sys) + frame + ent_tokens + rel_tokens + tok.count(q) + 200;
         let chunks = self.fit_chunks(merged, param, param.max_total_tokens.saturating_sub(used));
         let (refs, chunk_refs) = build_references(&chunks);
         let chunk_rows: Vec<String> = chunks
@@ -309,12 +311,16 @@ impl Rag {
             chunks.truncate(param.chunk_top_k);
         }
         let (_, refs) = build_references(&chunks);
-        let lines: Vec<String> = chunks
-            .iter()
-            .zip(&refs)
-            .map(|(c, r)| chunk_line(r, &c.content))
-            .collect();
-        let keep = rows_within(self.tokenizer.as_ref(), &lines, available);
+        let tok = self.tokenizer.as_ref();
+        let mut total = 0usize;
+        let mut keep = chunks.len();
+        for (i, (c, r)) in chunks.iter().zip(&refs).enumerate() {
+            total += chunk_line_tokens(tok, r, &c.content, c.tokens) + usize::from(i > 0);
+            if total > available {
+                keep = i;
+                break;
+            }
+        }
         chunks.truncate(keep);
         chunks
     }
