@@ -3,7 +3,8 @@
 //! Layout under `lightrag:emb:queue:<model>:` (one queue per model, since a batch goes to one
 //! model):
 //! * `pending`: sorted set of request ids, scored by priority rank × 10¹³ + a global sequence
-//!   number, so the best priority comes first and ties keep arrival order across processes;
+//!   number (`seq`, kept a day after the last push), so the best priority comes first and
+//!   ties keep arrival order across processes;
 //! * `req:<id>`: hash with the purpose (`p`), the text (`t`) and the score (`s`); it expires
 //!   after a day so abandoned requests cannot pile up;
 //! * `leases`: sorted set of claimed ids, scored by the time (Redis's clock) the lease ends;
@@ -41,6 +42,7 @@ for i = 3, #ARGV, 4 do
   redis.call('ZADD', KEYS[1], score, ARGV[i])
   n = n + 1
 end
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return n
 "#;
 
