@@ -64,24 +64,32 @@ pub fn extractive_answer(
         .filter(|(score, _)| *score > 0.0)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut seen = HashSet::new();
-    let mut lines = Vec::new();
-    let mut cited = Vec::new();
+    // Overlapping chunks cut sentences at their edges: a fragment of a sentence already quoted
+    // is skipped, and a whole sentence replaces a fragment of it quoted before.
+    let mut picked: Vec<(&str, &str)> = Vec::new();
     for (_, i) in scored {
         let (_, s, r, _) = &cands[i];
-        if !seen.insert(s.to_string()) {
+        if picked.iter().any(|(p, _)| p.contains(s)) {
             continue;
         }
+        match picked.iter().position(|(p, _)| s.contains(p)) {
+            Some(at) => picked[at] = (s, r),
+            None => picked.push((s, r)),
+        }
+        if picked.len() == MAX_SENTENCES {
+            break;
+        }
+    }
+    let mut lines = Vec::new();
+    let mut cited = Vec::new();
+    for (s, r) in picked {
         lines.push(if r.is_empty() {
             s.to_string()
         } else {
             format!("{s} [{r}]")
         });
-        if !r.is_empty() && !cited.contains(r) {
-            cited.push(*r);
-        }
-        if lines.len() == MAX_SENTENCES {
-            break;
+        if !r.is_empty() && !cited.contains(&r) {
+            cited.push(r);
         }
     }
     if lines.is_empty() {
@@ -141,5 +149,40 @@ mod tests {
             tokens: 0,
         }];
         assert!(extractive_answer("zebra?", &[], &chunks, &["1".into()], &[]).is_none());
+    }
+
+    #[test]
+    fn a_sentence_cut_by_a_chunk_edge_is_quoted_once_whole() {
+        let chunk = |id: &str, content: &str| ContextChunk {
+            chunk_id: id.into(),
+            content: content.into(),
+            file_path: "a.md".into(),
+            tokens: 0,
+        };
+        let chunks = vec![
+            chunk(
+                "c1",
+                "Ingrid Sollen founded the Varna Institute in the spring of",
+            ),
+            chunk(
+                "c2",
+                "Ingrid Sollen founded the Varna Institute in the spring of 1921.",
+            ),
+        ];
+        let refs = vec![Reference {
+            reference_id: "1".into(),
+            file_path: "a.md".into(),
+        }];
+        let ids = vec!["1".to_string(), "1".to_string()];
+        let answer = extractive_answer(
+            "Who founded the Varna Institute?",
+            &[],
+            &chunks,
+            &ids,
+            &refs,
+        )
+        .expect("an answer");
+        assert_eq!(answer.matches("Ingrid Sollen").count(), 1, "{answer}");
+        assert!(answer.contains("spring of 1921. [1]"), "{answer}");
     }
 }
