@@ -200,7 +200,7 @@ impl LoginLimiter {
 }
 
 /// The form `/login` takes (OAuth2 password flow).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LoginForm {
     pub username: String,
     pub password: String,
@@ -217,6 +217,7 @@ fn branding(cfg: &ServerConfig) -> serde_json::Map<String, Value> {
 }
 
 /// `GET /auth-status`.
+#[utoipa::path(get, path = "/auth-status", tag = "auth", responses((status = 200, description = "Whether login is configured; a guest token when it is not")))]
 pub async fn auth_status(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let cfg = &state.cfg;
     let mut m = branding(cfg);
@@ -240,6 +241,7 @@ pub async fn auth_status(State(state): State<AppState>) -> ApiResult<Json<Value>
 }
 
 /// `POST /login`.
+#[utoipa::path(post, path = "/login", tag = "auth", request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "A bearer token")))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -296,6 +298,7 @@ pub async fn login(
 }
 
 /// `GET /auth/verify`: the combined check without the whitelist.
+#[utoipa::path(get, path = "/auth/verify", tag = "auth", responses((status = 200, description = "The credentials are valid")))]
 pub async fn verify(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {
     check(&state.cfg, &headers)?;
     Ok(Json(json!({"status": "ok"})))

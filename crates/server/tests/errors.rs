@@ -108,3 +108,44 @@ async fn slow_requests_time_out_as_json() {
     assert!(v["detail"].is_string());
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_describes_every_route_and_docs_load_it() {
+    let s = TestServer::start(&[("LIGHTRAG_API_KEY", "k")]).await;
+    let (code, api) = s.get("/openapi.json", "").await;
+    assert_eq!(code, 200, "public even with a key");
+    assert!(api["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = api["paths"].as_object().unwrap();
+    for p in [
+        "/query",
+        "/query/stream",
+        "/query/data",
+        "/documents/text",
+        "/documents/upload",
+        "/documents/paginated",
+        "/documents/track_status/{track_id}",
+        "/graphs",
+        "/graph/entity/edit",
+        "/api/chat",
+        "/api/generate",
+        "/health",
+        "/login",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing");
+    }
+    let q = &api["paths"]["/query"]["post"];
+    assert!(q["requestBody"].is_object());
+    assert!(q["parameters"].to_string().contains("LIGHTRAG-WORKSPACE"));
+    assert!(
+        api["components"]["schemas"]["QueryRequest"]["properties"]["include_references"]
+            .is_object()
+    );
+    assert!(api["components"]["securitySchemes"]["api_key"].is_object());
+    let resp = s.client.get(s.url("/docs")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.unwrap().contains("openapi.json"));
+
+    let off = TestServer::start(&[("ENABLE_API_DOCS", "false")]).await;
+    assert_eq!(off.get("/openapi.json", "").await.0, 404);
+    s.stop().await;
+}

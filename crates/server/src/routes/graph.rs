@@ -32,13 +32,14 @@ async fn all_labels(ws: &Workspace) -> ApiResult<Vec<String>> {
 }
 
 /// `GET /graph/label/list`.
-async fn label_list(Ws(ws): Ws) -> ApiResult<Json<Vec<String>>> {
+#[utoipa::path(get, path = "/graph/label/list", tag = "graph", responses((status = 200, description = "All entity names, sorted")))]
+pub async fn label_list(Ws(ws): Ws) -> ApiResult<Json<Vec<String>>> {
     Ok(Json(all_labels(&ws).await?))
 }
 
 #[derive(Deserialize)]
-struct LimitQuery {
-    limit: Option<usize>,
+pub struct LimitQuery {
+    pub limit: Option<usize>,
 }
 
 /// Labels by degree, highest first.
@@ -56,7 +57,11 @@ async fn by_degree(ws: &Workspace, names: Vec<String>) -> ApiResult<Vec<(String,
 }
 
 /// `GET /graph/label/popular?limit=300`.
-async fn label_popular(Ws(ws): Ws, Query(q): Query<LimitQuery>) -> ApiResult<Json<Vec<String>>> {
+#[utoipa::path(get, path = "/graph/label/popular", tag = "graph", params(("limit" = Option<usize>, Query, description = "1..1000, default 300")), responses((status = 200, description = "Entity names by degree")))]
+pub async fn label_popular(
+    Ws(ws): Ws,
+    Query(q): Query<LimitQuery>,
+) -> ApiResult<Json<Vec<String>>> {
     let limit = q.limit.unwrap_or(300);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::Unprocessable(
@@ -75,9 +80,9 @@ async fn label_popular(Ws(ws): Ws, Query(q): Query<LimitQuery>) -> ApiResult<Jso
 }
 
 #[derive(Deserialize)]
-struct SearchQuery {
-    q: String,
-    limit: Option<usize>,
+pub struct SearchQuery {
+    pub q: String,
+    pub limit: Option<usize>,
 }
 
 /// LightRAG's label search score: exact > prefix > shorter, with a bonus on a word boundary.
@@ -99,7 +104,11 @@ fn score(label: &str, q: &str) -> Option<i64> {
 }
 
 /// `GET /graph/label/search?q=..&limit=50`.
-async fn label_search(Ws(ws): Ws, Query(q): Query<SearchQuery>) -> ApiResult<Json<Vec<String>>> {
+#[utoipa::path(get, path = "/graph/label/search", tag = "graph", params(("q" = String, Query, description = "Text to find"), ("limit" = Option<usize>, Query, description = "1..100, default 50")), responses((status = 200, description = "Matching entity names, best first")))]
+pub async fn label_search(
+    Ws(ws): Ws,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<Json<Vec<String>>> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::Unprocessable(
@@ -120,22 +129,23 @@ async fn label_search(Ws(ws): Ws, Query(q): Query<SearchQuery>) -> ApiResult<Jso
 }
 
 #[derive(Deserialize)]
-struct ExistsQuery {
-    name: String,
+pub struct ExistsQuery {
+    pub name: String,
 }
 
 /// `GET /graph/entity/exists?name=`.
-async fn entity_exists(Ws(ws): Ws, Query(q): Query<ExistsQuery>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/graph/entity/exists", tag = "graph", params(("name" = String, Query)), responses((status = 200, description = "Whether the entity exists")))]
+pub async fn entity_exists(Ws(ws): Ws, Query(q): Query<ExistsQuery>) -> ApiResult<Json<Value>> {
     let name = q.name.trim().to_string();
     let found = ws.rag.stores().graph.get_nodes(&[name]).await?;
     Ok(Json(json!({"exists": !found.is_empty()})))
 }
 
 #[derive(Deserialize)]
-struct GraphQuery {
-    label: String,
-    max_depth: Option<usize>,
-    max_nodes: Option<usize>,
+pub struct GraphQuery {
+    pub label: String,
+    pub max_depth: Option<usize>,
+    pub max_nodes: Option<usize>,
 }
 
 fn node_json(e: &Entity) -> Value {
@@ -152,7 +162,8 @@ fn edge_json(r: &Relation) -> Value {
 
 /// `GET /graphs?label=&max_depth=3&max_nodes=1000`: `*` is the best-connected part of the
 /// whole graph; a label is a breadth-first neighbourhood, each level by degree.
-async fn graphs(
+#[utoipa::path(get, path = "/graphs", tag = "graph", params(("label" = String, Query, description = "Start entity, or * for the whole graph"), ("max_depth" = Option<usize>, Query), ("max_nodes" = Option<usize>, Query)), responses((status = 200, description = "Nodes and edges")))]
+pub async fn graphs(
     State(state): State<AppState>,
     Ws(ws): Ws,
     Query(q): Query<GraphQuery>,
@@ -298,18 +309,20 @@ fn edit_error(e: lightrag_core::Error) -> ApiError {
     }
 }
 
-#[derive(Deserialize)]
-struct EntityEdit {
-    entity_name: String,
-    updated_data: Map<String, Value>,
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct EntityEdit {
+    pub entity_name: String,
+    #[schema(value_type = Object)]
+    pub updated_data: Map<String, Value>,
     #[serde(default)]
-    allow_rename: bool,
+    pub allow_rename: bool,
     #[serde(default)]
-    allow_merge: bool,
+    pub allow_merge: bool,
 }
 
 /// `POST /graph/entity/edit`.
-async fn entity_edit(Ws(ws): Ws, ApiJson(req): ApiJson<EntityEdit>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/graph/entity/edit", tag = "graph", request_body = EntityEdit, responses((status = 200, description = "The entity as it now is")))]
+pub async fn entity_edit(Ws(ws): Ws, ApiJson(req): ApiJson<EntityEdit>) -> ApiResult<Json<Value>> {
     idle(&ws)?;
     let m = string_fields(
         &req.updated_data,
@@ -353,14 +366,19 @@ async fn entity_edit(Ws(ws): Ws, ApiJson(req): ApiJson<EntityEdit>) -> ApiResult
     })))
 }
 
-#[derive(Deserialize)]
-struct EntityCreate {
-    entity_name: String,
-    entity_data: Map<String, Value>,
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct EntityCreate {
+    pub entity_name: String,
+    #[schema(value_type = Object)]
+    pub entity_data: Map<String, Value>,
 }
 
 /// `POST /graph/entity/create`.
-async fn entity_create(Ws(ws): Ws, ApiJson(req): ApiJson<EntityCreate>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/graph/entity/create", tag = "graph", request_body = EntityCreate, responses((status = 200, description = "The new entity")))]
+pub async fn entity_create(
+    Ws(ws): Ws,
+    ApiJson(req): ApiJson<EntityCreate>,
+) -> ApiResult<Json<Value>> {
     idle(&ws)?;
     let m = string_fields(
         &req.entity_data,
@@ -376,11 +394,12 @@ async fn entity_create(Ws(ws): Ws, ApiJson(req): ApiJson<EntityCreate>) -> ApiRe
         "message": format!("Entity '{}' created successfully", e.entity_id), "data": e})))
 }
 
-#[derive(Deserialize)]
-struct RelationEdit {
-    source_id: String,
-    target_id: String,
-    updated_data: Map<String, Value>,
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RelationEdit {
+    pub source_id: String,
+    pub target_id: String,
+    #[schema(value_type = Object)]
+    pub updated_data: Map<String, Value>,
 }
 
 const RELATION_KEYS: [&str; 5] = [
@@ -392,7 +411,11 @@ const RELATION_KEYS: [&str; 5] = [
 ];
 
 /// `POST /graph/relation/edit`.
-async fn relation_edit(Ws(ws): Ws, ApiJson(req): ApiJson<RelationEdit>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/graph/relation/edit", tag = "graph", request_body = RelationEdit, responses((status = 200, description = "The relation as it now is")))]
+pub async fn relation_edit(
+    Ws(ws): Ws,
+    ApiJson(req): ApiJson<RelationEdit>,
+) -> ApiResult<Json<Value>> {
     idle(&ws)?;
     let m = string_fields(&req.updated_data, &RELATION_KEYS)?;
     let f = relation_fields(&req.updated_data, &m)?;
@@ -407,15 +430,17 @@ async fn relation_edit(Ws(ws): Ws, ApiJson(req): ApiJson<RelationEdit>) -> ApiRe
     ))
 }
 
-#[derive(Deserialize)]
-struct RelationCreate {
-    source_entity: String,
-    target_entity: String,
-    relation_data: Map<String, Value>,
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RelationCreate {
+    pub source_entity: String,
+    pub target_entity: String,
+    #[schema(value_type = Object)]
+    pub relation_data: Map<String, Value>,
 }
 
 /// `POST /graph/relation/create`.
-async fn relation_create(
+#[utoipa::path(post, path = "/graph/relation/create", tag = "graph", request_body = RelationCreate, responses((status = 200, description = "The new relation")))]
+pub async fn relation_create(
     Ws(ws): Ws,
     ApiJson(req): ApiJson<RelationCreate>,
 ) -> ApiResult<Json<Value>> {
@@ -433,14 +458,18 @@ async fn relation_create(
         "data": r})))
 }
 
-#[derive(Deserialize)]
-struct MergeRequest {
-    entities_to_change: Vec<String>,
-    entity_to_change_into: String,
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct MergeRequest {
+    pub entities_to_change: Vec<String>,
+    pub entity_to_change_into: String,
 }
 
 /// `POST /graph/entities/merge`.
-async fn entities_merge(Ws(ws): Ws, ApiJson(req): ApiJson<MergeRequest>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/graph/entities/merge", tag = "graph", request_body = MergeRequest, responses((status = 200, description = "The merged entity")))]
+pub async fn entities_merge(
+    Ws(ws): Ws,
+    ApiJson(req): ApiJson<MergeRequest>,
+) -> ApiResult<Json<Value>> {
     idle(&ws)?;
     if req.entities_to_change.is_empty() {
         return Err(ApiError::Unprocessable(
@@ -458,9 +487,9 @@ async fn entities_merge(Ws(ws): Ws, ApiJson(req): ApiJson<MergeRequest>) -> ApiR
         "data": e})))
 }
 
-#[derive(Deserialize)]
-struct EntityDelete {
-    entity_name: String,
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct EntityDelete {
+    pub entity_name: String,
 }
 
 fn deleted(message: String) -> Json<Value> {
@@ -470,7 +499,11 @@ fn deleted(message: String) -> Json<Value> {
 }
 
 /// `DELETE /graph/entity/delete`.
-async fn entity_delete(Ws(ws): Ws, ApiJson(req): ApiJson<EntityDelete>) -> ApiResult<Json<Value>> {
+#[utoipa::path(delete, path = "/graph/entity/delete", tag = "graph", request_body = EntityDelete, responses((status = 200, description = "Deleted")))]
+pub async fn entity_delete(
+    Ws(ws): Ws,
+    ApiJson(req): ApiJson<EntityDelete>,
+) -> ApiResult<Json<Value>> {
     idle(&ws)?;
     ws.rag
         .delete_entity(&req.entity_name)
@@ -483,14 +516,15 @@ async fn entity_delete(Ws(ws): Ws, ApiJson(req): ApiJson<EntityDelete>) -> ApiRe
     )))
 }
 
-#[derive(Deserialize)]
-struct RelationDelete {
-    source_entity: String,
-    target_entity: String,
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RelationDelete {
+    pub source_entity: String,
+    pub target_entity: String,
 }
 
 /// `DELETE /graph/relation/delete`.
-async fn relation_delete(
+#[utoipa::path(delete, path = "/graph/relation/delete", tag = "graph", request_body = RelationDelete, responses((status = 200, description = "Deleted")))]
+pub async fn relation_delete(
     Ws(ws): Ws,
     ApiJson(req): ApiJson<RelationDelete>,
 ) -> ApiResult<Json<Value>> {

@@ -27,6 +27,7 @@ pub async fn root(State(state): State<AppState>) -> Response {
 /// `GET /health`: always 200 while the process serves. Callers without credentials see the
 /// status only; authenticated ones also see the configuration summary and the storage
 /// counts (never a secret: keys and passwords are shown only as set or not).
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "Status; configuration summary for authenticated callers")))]
 pub async fn health(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -119,6 +120,7 @@ pub async fn health(
 }
 
 /// `GET /metrics`: Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     for ws in state.workspaces.all() {
         if let Some((hits, misses)) = ws.rag.embedding_cache_stats() {

@@ -29,11 +29,13 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-async fn version() -> Json<Value> {
+#[utoipa::path(get, path = "/api/version", tag = "ollama", responses((status = 200, description = "Ollama version emulated")))]
+pub async fn version() -> Json<Value> {
     Json(json!({"version": "0.9.3"}))
 }
 
-async fn tags(State(state): State<AppState>) -> Json<Value> {
+#[utoipa::path(get, path = "/api/tags", tag = "ollama", responses((status = 200, description = "The emulated model")))]
+pub async fn tags(State(state): State<AppState>) -> Json<Value> {
     let name = &state.cfg.ollama_model;
     let family = name.split(':').next().unwrap_or(name);
     Json(json!({"models": [{
@@ -44,7 +46,8 @@ async fn tags(State(state): State<AppState>) -> Json<Value> {
     }]}))
 }
 
-async fn ps(State(state): State<AppState>) -> Json<Value> {
+#[utoipa::path(get, path = "/api/ps", tag = "ollama", responses((status = 200, description = "The emulated model, loaded")))]
+pub async fn ps(State(state): State<AppState>) -> Json<Value> {
     let name = &state.cfg.ollama_model;
     let family = name.split(':').next().unwrap_or(name);
     Json(json!({"models": [{
@@ -59,32 +62,32 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
-struct Message {
-    role: String,
-    content: String,
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct Message {
+    pub role: String,
+    pub content: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct ChatBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ChatBody {
     #[serde(default)]
-    model: Option<String>,
-    messages: Vec<Message>,
+    pub model: Option<String>,
+    pub messages: Vec<Message>,
     #[serde(default = "yes")]
-    stream: bool,
+    pub stream: bool,
     #[serde(default)]
-    system: Option<String>,
+    pub system: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct GenerateBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct GenerateBody {
     #[serde(default)]
-    model: Option<String>,
-    prompt: String,
+    pub model: Option<String>,
+    pub prompt: String,
     #[serde(default)]
-    system: Option<String>,
+    pub system: Option<String>,
     #[serde(default)]
-    stream: bool,
+    pub stream: bool,
 }
 
 /// A chat message's query with its LightRAG prefix read off.
@@ -231,7 +234,12 @@ fn ndjson(lines: impl futures::Stream<Item = Value> + Send + 'static) -> Respons
 }
 
 /// `POST /api/chat`.
-async fn chat(State(state): State<AppState>, Ws(ws): Ws, Body(body): Body) -> ApiResult<Response> {
+#[utoipa::path(post, path = "/api/chat", tag = "ollama", request_body = ChatBody, responses((status = 200, description = "The answer (NDJSON when streaming)")))]
+pub async fn chat(
+    State(state): State<AppState>,
+    Ws(ws): Ws,
+    Body(body): Body,
+) -> ApiResult<Response> {
     let started = Instant::now();
     let req: ChatBody = parse(&body)?;
     let Some((last, earlier)) = req.messages.split_last() else {
@@ -321,7 +329,8 @@ fn extend(v: &mut Value, more: Value) {
 }
 
 /// `POST /api/generate`: the prompt straight to the answer model, no retrieval.
-async fn generate(
+#[utoipa::path(post, path = "/api/generate", tag = "ollama", request_body = GenerateBody, responses((status = 200, description = "The completion (NDJSON when streaming)")))]
+pub async fn generate(
     State(state): State<AppState>,
     Ws(ws): Ws,
     Body(body): Body,

@@ -22,10 +22,11 @@ use crate::serve::AppState;
 use crate::workspace::Workspace;
 
 /// LightRAG's `QueryRequest`; unset fields take the server's defaults.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct QueryRequest {
     pub query: String,
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "mix")]
     pub mode: Option<QueryMode>,
     #[serde(default)]
     pub only_need_context: Option<bool>,
@@ -48,6 +49,7 @@ pub struct QueryRequest {
     #[serde(default)]
     pub ll_keywords: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub conversation_history: Option<Vec<ChatMessage>>,
     #[serde(default)]
     pub user_prompt: Option<String>,
@@ -190,6 +192,7 @@ fn mode_name(req: &QueryRequest) -> &'static str {
 }
 
 /// `POST /query`.
+#[utoipa::path(post, path = "/query", tag = "query", request_body = QueryRequest, responses((status = 200, description = "The answer with its references")))]
 pub async fn query(Ws(ws): Ws, ApiJson(req): ApiJson<QueryRequest>) -> ApiResult<Json<Value>> {
     let started = Instant::now();
     let key = req.cache_key("answer");
@@ -232,6 +235,7 @@ fn ndjson(lines: impl futures::Stream<Item = Value> + Send + 'static) -> Respons
 
 /// `POST /query/stream`: NDJSON, references first, then the answer in pieces; an answer that
 /// is complete at once (cached, context only, no LLM) is one line.
+#[utoipa::path(post, path = "/query/stream", tag = "query", request_body = QueryRequest, responses((status = 200, description = "NDJSON: references, then answer pieces")))]
 pub async fn query_stream(Ws(ws): Ws, ApiJson(req): ApiJson<QueryRequest>) -> ApiResult<Response> {
     let started = Instant::now();
     let key = req.cache_key("answer");
@@ -316,6 +320,7 @@ fn data_failure(message: &str, mode: &str) -> Value {
 
 /// `POST /query/data`: what retrieval found, without an answer. Validation problems are a 400
 /// in LightRAG's failure shape, as its server does for this route.
+#[utoipa::path(post, path = "/query/data", tag = "query", request_body = QueryRequest, responses((status = 200, description = "Retrieved entities, relations, chunks and references")))]
 pub async fn query_data(Ws(ws): Ws, body: Result<ApiJson<QueryRequest>, ApiError>) -> Response {
     let req = match body {
         Ok(ApiJson(r)) => r,

@@ -88,6 +88,7 @@ fn insert_response(status: &str, message: String, track: &str) -> Json<Value> {
 }
 
 /// `POST /documents/upload`: multipart field `file`, saved in the workspace's input folder.
+#[utoipa::path(post, path = "/documents/upload", tag = "documents", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 200, description = "Saved and enqueued, with a track id")))]
 pub async fn upload(Ws(ws): Ws, mut form: Multipart) -> ApiResult<Json<Value>> {
     let too_large = |e: axum::extract::multipart::MultipartError| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -154,8 +155,17 @@ pub async fn upload(Ws(ws): Ws, mut form: Multipart) -> ApiResult<Json<Value>> {
     ))
 }
 
+/// `POST /documents/upload` form (for the API description).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only describes the form; the handler reads it with Multipart.
+pub struct UploadForm {
+    /// The file; its name must be a plain file name with a supported extension.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
 /// `POST /documents/text` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct InsertText {
     pub text: String,
     #[serde(default)]
@@ -163,7 +173,7 @@ pub struct InsertText {
 }
 
 /// `POST /documents/texts` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct InsertTexts {
     pub texts: Vec<String>,
     #[serde(default)]
@@ -188,6 +198,7 @@ fn text_key(text: &str, source: Option<&str>) -> ApiResult<String> {
 }
 
 /// `POST /documents/text`.
+#[utoipa::path(post, path = "/documents/text", tag = "documents", request_body = InsertText, responses((status = 200, description = "Enqueued, with a track id")))]
 pub async fn text(Ws(ws): Ws, ApiJson(body): ApiJson<InsertText>) -> ApiResult<Json<Value>> {
     if body.text.trim().is_empty() {
         return Err(ApiError::Unprocessable("text must not be empty".into()));
@@ -212,6 +223,7 @@ pub async fn text(Ws(ws): Ws, ApiJson(body): ApiJson<InsertText>) -> ApiResult<J
 }
 
 /// `POST /documents/texts`.
+#[utoipa::path(post, path = "/documents/texts", tag = "documents", request_body = InsertTexts, responses((status = 200, description = "Enqueued, with a track id")))]
 pub async fn texts(Ws(ws): Ws, ApiJson(body): ApiJson<InsertTexts>) -> ApiResult<Json<Value>> {
     if body.texts.is_empty() || body.texts.iter().any(|t| t.trim().is_empty()) {
         return Err(ApiError::Unprocessable(
@@ -251,6 +263,7 @@ pub async fn texts(Ws(ws): Ws, ApiJson(body): ApiJson<InsertTexts>) -> ApiResult
 }
 
 /// `POST /documents/scan`: enqueues the supported files of the input folder not yet known.
+#[utoipa::path(post, path = "/documents/scan", tag = "documents", responses((status = 200, description = "New files of the input folder enqueued")))]
 pub async fn scan(Ws(ws): Ws) -> ApiResult<Json<Value>> {
     let track = track_id("scan");
     let dir = ws.input_dir.clone();
@@ -312,6 +325,7 @@ fn read_folder(dir: &Path, max_bytes: u64) -> Vec<(String, String)> {
 }
 
 /// `GET /documents/supported_file_types`.
+#[utoipa::path(get, path = "/documents/supported_file_types", tag = "documents", responses((status = 200, description = "File extensions accepted")))]
 pub async fn supported() -> impl IntoResponse {
     let exts: Vec<String> = SUPPORTED_EXTENSIONS
         .iter()

@@ -14,7 +14,7 @@ use crate::extract::{ApiJson, Ws};
 use crate::workspace::Workspace;
 
 /// `DELETE /documents/delete_document` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DeleteRequest {
     pub doc_ids: Vec<String>,
     #[serde(default)]
@@ -26,6 +26,7 @@ pub struct DeleteRequest {
 }
 
 /// `DELETE /documents/delete_document`: starts a background deletion.
+#[utoipa::path(delete, path = "/documents/delete_document", tag = "documents", request_body = DeleteRequest, responses((status = 200, description = "Deletion started in the background")))]
 pub async fn delete_documents(
     Ws(ws): Ws,
     ApiJson(req): ApiJson<DeleteRequest>,
@@ -134,6 +135,7 @@ async fn clear_everything(ws: &Workspace) -> lightrag_core::Result<usize> {
 }
 
 /// `DELETE /documents`: clears the workspace, refused while a job runs.
+#[utoipa::path(delete, path = "/documents", tag = "documents", responses((status = 200, description = "Everything of the workspace removed")))]
 pub async fn clear_all(Ws(ws): Ws) -> ApiResult<Json<Value>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let job_ws = ws.clone();
@@ -162,6 +164,7 @@ pub async fn clear_all(Ws(ws): Ws) -> ApiResult<Json<Value>> {
 }
 
 /// `POST /documents/clear_cache`: drops the LLM response cache (and the query cache).
+#[utoipa::path(post, path = "/documents/clear_cache", tag = "documents", responses((status = 200, description = "LLM response cache cleared")))]
 pub async fn clear_cache(Ws(ws): Ws) -> ApiResult<Json<Value>> {
     ws.rag
         .stores()
@@ -175,6 +178,7 @@ pub async fn clear_cache(Ws(ws): Ws) -> ApiResult<Json<Value>> {
 }
 
 /// `POST /documents/reprocess_failed`: failed documents (not duplicates) go back to pending.
+#[utoipa::path(post, path = "/documents/reprocess_failed", tag = "documents", responses((status = 200, description = "Failed documents queued again")))]
 pub async fn reprocess_failed(Ws(ws): Ws) -> ApiResult<Json<Value>> {
     let store = &ws.rag.stores().doc_status;
     let failed = store.by_statuses(&[DocStatus::Failed]).await?;

@@ -1,9 +1,9 @@
 //! `/documents/*`: ingestion (returns at once with a track id; the workspace's background
 //! pipeline processes), statuses, and maintenance.
 
-mod ingest;
-mod manage;
-mod status;
+pub(crate) mod ingest;
+pub(crate) mod manage;
+pub(crate) mod status;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};

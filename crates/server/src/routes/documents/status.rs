@@ -58,6 +58,7 @@ async fn counts_json(ws: &Workspace) -> ApiResult<Value> {
 }
 
 /// `GET /documents/status_counts`.
+#[utoipa::path(get, path = "/documents/status_counts", tag = "documents", responses((status = 200, description = "Documents per status")))]
 pub async fn status_counts(Ws(ws): Ws) -> ApiResult<Json<Value>> {
     Ok(Json(json!({"status_counts": counts_json(&ws).await?})))
 }
@@ -76,7 +77,7 @@ fn default_dir() -> String {
 }
 
 /// `POST /documents/paginated` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PageRequest {
     #[serde(default)]
     pub status_filter: Option<String>,
@@ -118,6 +119,7 @@ fn wanted(req: &PageRequest) -> ApiResult<Option<Vec<DocStatus>>> {
 }
 
 /// `POST /documents/paginated`.
+#[utoipa::path(post, path = "/documents/paginated", tag = "documents", request_body = PageRequest, responses((status = 200, description = "One page of document statuses")))]
 pub async fn paginated(Ws(ws): Ws, ApiJson(req): ApiJson<PageRequest>) -> ApiResult<Json<Value>> {
     if req.page < 1 {
         return Err(ApiError::Unprocessable("page must be at least 1".into()));
@@ -187,6 +189,7 @@ pub async fn paginated(Ws(ws): Ws, ApiJson(req): ApiJson<PageRequest>) -> ApiRes
 }
 
 /// `GET /documents/track_status/{track_id}`.
+#[utoipa::path(get, path = "/documents/track_status/{track_id}", tag = "documents", params(("track_id" = String, Path, description = "Track id returned by an insert")), responses((status = 200, description = "Documents of a track id")))]
 pub async fn track_status(Ws(ws): Ws, Path(track_id): Path<String>) -> ApiResult<Json<Value>> {
     let track_id = track_id.trim().to_string();
     if track_id.is_empty() {
@@ -216,6 +219,7 @@ pub async fn track_status(Ws(ws): Ws, Path(track_id): Path<String>) -> ApiResult
 }
 
 /// `GET /documents/pipeline_status`.
+#[utoipa::path(get, path = "/documents/pipeline_status", tag = "documents", responses((status = 200, description = "What the background pipeline does")))]
 pub async fn pipeline_status(Ws(ws): Ws) -> Json<Value> {
     Json(ws.pipeline.status_json())
 }
