@@ -633,3 +633,42 @@ async fn bench_20k_x_384() {
         .collect();
     println!("files: redb {} MB, usearch {} MB", sizes[0], sizes[1]);
 }
+
+#[tokio::test]
+async fn a_new_meta_for_the_same_vector_does_not_touch_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(12);
+    let vectors: Vec<_> = (0..10).map(|_| rng.unit(8)).collect();
+    {
+        let store = open_no_flush_on_drop(dir.path(), 8);
+        store.upsert(records(&vectors, 0)).await.unwrap();
+        store.flush().unwrap();
+        assert_eq!(store.unsaved_changes(), 0);
+        let moved: Vec<VectorRecord> = records(&vectors, 0)
+            .into_iter()
+            .map(|mut r| {
+                r.meta = json!({ "content": "same text", "weight": 2 });
+                r
+            })
+            .collect();
+        store.upsert(moved).await.unwrap();
+        // Nothing new for the HNSW index or its journal, but the metadata moved.
+        assert_eq!(store.unsaved_changes(), 0);
+        assert_eq!(store.index_size(), 10);
+        let hits = store.query(&vectors[3], 1, 0.0).await.unwrap();
+        assert_eq!(
+            (hits[0].id.as_str(), &hits[0].meta),
+            (
+                id(3).as_str(),
+                &json!({ "content": "same text", "weight": 2 })
+            )
+        );
+    }
+    // Reopened, the snapshot still finds each vector, with its new metadata.
+    let store = open(dir.path(), 8);
+    let hits = store.query(&vectors[7], 1, 0.0).await.unwrap();
+    assert_eq!(
+        (hits[0].id.as_str(), &hits[0].meta["weight"]),
+        (id(7).as_str(), &json!(2))
+    );
+}

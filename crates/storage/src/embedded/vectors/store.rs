@@ -89,10 +89,22 @@ impl Inner {
             let mut next_key = read_number(&info, INFO_NEXT_KEY, label)?.unwrap_or(0);
             for (r, meta) in records {
                 let id = r.id.as_str();
-                let existing = match vectors.get(id).ctx(label, "read vector")? {
-                    Some(row) => Some(row_key(row.value()).ctx(label, "read vector")?),
-                    None => None,
+                let (existing, unchanged) = match vectors.get(id).ctx(label, "read vector")? {
+                    Some(row) => {
+                        let key = row_key(row.value()).ctx(label, "read vector")?;
+                        (
+                            Some(key),
+                            row.value() == encode_row(key, &r.vector).as_slice(),
+                        )
+                    }
+                    None => (None, false),
                 };
+                if unchanged {
+                    // Only the metadata moved (a new source, a weight): re-inserting the same
+                    // vector into the HNSW graph would cost as much as a new one.
+                    metas.insert(id, meta.as_str()).ctx(label, "write meta")?;
+                    continue;
+                }
                 let key = match existing {
                     Some(key) => key,
                     None => {
