@@ -8,8 +8,10 @@
 //! with N concurrent requests of one text (N = `--requests`, default 1,000):
 //! 1. unbatched: every request is its own `/api/embed` call;
 //! 2. batched: the same requests through the orchestrator (caches off);
-//! 3. repeated: a workload where 75 % of the requests repeat a text, unbatched and through the
-//!    orchestrator with its caches (and Redis when REDIS_URL is set);
+//! 3. repeated: a workload where 75 % of the requests repeat a text, arriving in four waves
+//!    (each wave's requests at once, the next when it is answered), unbatched and through the
+//!    orchestrator with its caches; with REDIS_URL set, also a second orchestrator (another
+//!    replica: empty memory, same Redis) on the same workload;
 //! 4. overhead: the orchestrator in front of a model that costs nothing, to measure its own
 //!    CPU time per text against the model's time per text.
 
@@ -39,6 +41,8 @@ const MODEL: &str = "all-minilm";
 const DIM: usize = 384;
 /// Share of the repeated workload's requests that repeat an earlier text.
 const REPEAT_SHARE: f64 = 0.75;
+/// Waves the repeated workload arrives in.
+const WAVES: usize = 4;
 
 pub async fn run(cfg: Config, args: &BenchArgs) -> Result<()> {
     if args.requests == 0 {
@@ -61,26 +65,36 @@ pub async fn run(cfg: Config, args: &BenchArgs) -> Result<()> {
     let base = orchestrator_config(&cfg)?;
 
     eprintln!("unbatched: {} concurrent single-text calls…", args.requests);
-    let unbatched = phase(&server, client.clone(), &distinct, None).await?;
+    let unbatched = phase(&server, client.clone(), &distinct, 1, None).await?;
     eprintln!("batched: the same through the orchestrator…");
     let mut no_cache = base.clone();
     no_cache.cache_size = 0;
     no_cache.redis = None;
     let orch = Arc::new(BatchingEmbedder::new(client.clone(), no_cache.clone())?);
-    let batched = phase(&server, orch.clone(), &distinct, Some(&orch)).await?;
+    let batched = phase(&server, orch.clone(), &distinct, 1, Some(&orch)).await?;
     orch.stop().await;
 
     eprintln!(
         "repeated: {:.0} % repeated texts, unbatched…",
         REPEAT_SHARE * 100.0
     );
-    let rep_unbatched = phase(&server, client.clone(), &repeated, None).await?;
+    let rep_unbatched = phase(&server, client.clone(), &repeated, WAVES, None).await?;
     eprintln!("repeated: through the orchestrator with its caches…");
     let cached = Arc::new(BatchingEmbedder::new(client.clone(), base.clone())?);
     cached.clear_cache().await;
-    let rep_batched = phase(&server, cached.clone(), &repeated, Some(&cached)).await?;
+    let rep_batched = phase(&server, cached.clone(), &repeated, WAVES, Some(&cached)).await?;
     let redis_used = base.redis.is_some();
     cached.stop().await;
+    let replica = if redis_used {
+        eprintln!("repeated: a second replica (empty memory, same Redis)…");
+        let second = Arc::new(BatchingEmbedder::new(client.clone(), base.clone())?);
+        let p = phase(&server, second.clone(), &repeated, WAVES, Some(&second)).await?;
+        second.clear_cache().await;
+        second.stop().await;
+        Some(p)
+    } else {
+        None
+    };
 
     eprintln!("overhead: the orchestrator in front of a model that costs nothing…");
     let overhead = own_overhead(&no_cache, &distinct).await?;
@@ -98,6 +112,7 @@ pub async fn run(cfg: Config, args: &BenchArgs) -> Result<()> {
         "machine": machine.json(), "settings": settings,
         "unbatched": unbatched.json(), "batched": batched.json(),
         "repeated_unbatched": rep_unbatched.json(), "repeated_batched": rep_batched.json(),
+        "repeated_second_replica": replica.as_ref().map(Phase::json), "waves": WAVES,
         "overhead": {
             "orchestrator_cpu_us_per_text": round(overhead.cpu_us_per_text, 2),
             "model_ms_per_text": round(model_per_text_ms, 3),
@@ -122,7 +137,7 @@ pub async fn run(cfg: Config, args: &BenchArgs) -> Result<()> {
     text.push_str(&comparison(&unbatched, &batched));
     text.push_str(&batched.cpu.text(machine.cpus));
     text.push_str(&format!(
-        "\n{} concurrent requests, {:.0} % of them repeating a text ({} distinct texts){}:\n",
+        "\n{} requests in {WAVES} waves, {:.0} % of them repeating a text ({} distinct texts){}:\n",
         args.requests,
         REPEAT_SHARE * 100.0,
         distinct_count(&repeated),
@@ -134,17 +149,16 @@ pub async fn run(cfg: Config, args: &BenchArgs) -> Result<()> {
     ));
     text.push_str(&comparison(&rep_unbatched, &rep_batched));
     if let Some(m) = &rep_batched.metrics {
-        text.push_str(&format!(
-            "  answered without the model: {} of {} ({:.1} %): memory cache {}, Redis {}, joined an identical text in flight {}\n  cache hit rate (cache hits / requests): {:.1} %\n",
-            m.memory_cache_hits + m.redis_cache_hits + m.deduplicated,
-            m.total_requests,
-            100.0 * (m.memory_cache_hits + m.redis_cache_hits + m.deduplicated) as f64
-                / m.total_requests.max(1) as f64,
-            m.memory_cache_hits,
-            m.redis_cache_hits,
-            m.deduplicated,
-            100.0 * m.cache_hit_rate
-        ));
+        text.push_str(&savings(m));
+    }
+    if let Some(r) = &replica {
+        text.push_str(
+            "\nthe same workload on a second replica (its own empty memory, the same Redis):\n",
+        );
+        text.push_str(&comparison(&rep_unbatched, r));
+        if let Some(m) = &r.metrics {
+            text.push_str(&savings(m));
+        }
     }
     text.push_str(&format!(
         "\norchestrator overhead: {:.1} µs of CPU per text (queue, batching, bookkeeping; model cost 0), \
@@ -156,8 +170,22 @@ pub async fn run(cfg: Config, args: &BenchArgs) -> Result<()> {
     report::emit(&text, args.json.then_some(&result))
 }
 
-/// The orchestrator's settings: the configuration's when EMBEDDING_BATCHING is on, else the
-/// defaults for the model (REDIS_URL is honoured either way).
+/// How the orchestrator answered without the model.
+fn savings(m: &MetricsSnapshot) -> String {
+    let saved = m.memory_cache_hits + m.redis_cache_hits + m.deduplicated;
+    format!(
+        "  answered without the model: {saved} of {} ({:.1} %): memory cache {}, Redis {}, joined an identical text in flight {}\n  cache hit rate (cache hits / requests): {:.1} %\n",
+        m.total_requests,
+        100.0 * saved as f64 / m.total_requests.max(1) as f64,
+        m.memory_cache_hits,
+        m.redis_cache_hits,
+        m.deduplicated,
+        100.0 * m.cache_hit_rate
+    )
+}
+
+/// The orchestrator's settings: the configuration's when EMBEDDING_BATCHING is on (so
+/// REDIS_URL and the batching variables apply), else the model's defaults without Redis.
 fn orchestrator_config(cfg: &Config) -> Result<OrchestratorConfig> {
     Ok(match &cfg.embedding_batching {
         Some(b) => OrchestratorConfig::from_settings(MODEL, b, cfg.embedding_cache_size)?,
@@ -244,11 +272,13 @@ impl Phase {
     }
 }
 
-/// All requests at once, one text each; latency from the common start to each answer.
+/// The requests in `waves` waves: a wave's requests (one text each) all at once, the next
+/// wave when every answer of this one is in. Latency from the wave's start to each answer.
 async fn phase(
     server: &EmbedServer,
     embedder: Arc<dyn Embedder>,
     texts: &[String],
+    waves: usize,
     orch: Option<&Arc<BatchingEmbedder>>,
 ) -> Result<Phase> {
     server.reset()?;
@@ -257,25 +287,29 @@ async fn phase(
     }
     let meter = CpuMeter::start();
     let start = Instant::now();
-    let mut tasks = Vec::with_capacity(texts.len());
-    for t in texts {
-        let e = embedder.clone();
-        let t = t.clone();
-        tasks.push(tokio::spawn(async move {
-            let v = e
-                .embed(std::slice::from_ref(&t), EmbedPurpose::Document)
-                .await;
-            (v, start.elapsed())
-        }));
-    }
     let mut latencies = Vec::with_capacity(texts.len());
-    for task in tasks {
-        let (v, took) = task.await.context("a request task failed")?;
-        let v = v.context("an embedding request failed")?;
-        if v.len() != 1 || v[0].len() != DIM {
-            bail!("an embedding request returned {} vectors", v.len());
+    let per_wave = texts.len().div_ceil(waves.max(1)).max(1);
+    for wave in texts.chunks(per_wave) {
+        let wave_start = Instant::now();
+        let mut tasks = Vec::with_capacity(wave.len());
+        for t in wave {
+            let e = embedder.clone();
+            let t = t.clone();
+            tasks.push(tokio::spawn(async move {
+                let v = e
+                    .embed(std::slice::from_ref(&t), EmbedPurpose::Document)
+                    .await;
+                (v, wave_start.elapsed())
+            }));
         }
-        latencies.push(took.as_secs_f64() * 1000.0);
+        for task in tasks {
+            let (v, took) = task.await.context("a request task failed")?;
+            let v = v.context("an embedding request failed")?;
+            if v.len() != 1 || v[0].len() != DIM {
+                bail!("an embedding request returned {} vectors", v.len());
+            }
+            latencies.push(took.as_secs_f64() * 1000.0);
+        }
     }
     let wall_s = start.elapsed().as_secs_f64();
     let cpu = meter.finish();
