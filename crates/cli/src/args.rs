@@ -86,7 +86,7 @@ pub struct BenchArgs {
     /// What to measure: insert (documents through the whole pipeline), retrieval (query
     /// context building on a large generated graph, no answer) or embedding (the batching
     /// orchestrator against unbatched calls).
-    #[arg(long, default_value = "insert", value_parser = ["insert", "retrieval", "embedding"])]
+    #[arg(long, default_value = "insert", value_parser = ["insert", "retrieval", "embedding", "e2e"])]
     pub component: String,
     /// insert: documents to generate.
     #[arg(long, default_value_t = 1000)]
@@ -100,9 +100,15 @@ pub struct BenchArgs {
     /// retrieval: relations in the generated graph.
     #[arg(long, default_value_t = 200_000)]
     pub relations: usize,
-    /// retrieval: queries per mode.
+    /// retrieval: queries per mode; e2e: queries per phase.
     #[arg(long, default_value_t = 200)]
     pub queries: usize,
+    /// e2e: the running server to load (`lightrag serve`), e.g. http://127.0.0.1:9621.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// e2e: X-API-Key to send.
+    #[arg(long)]
+    pub api_key: Option<String>,
     /// retrieval: queries in flight at once.
     #[arg(long, default_value_t = 1)]
     pub concurrency: usize,

@@ -6,12 +6,15 @@
 //!   query context building (`only_need_context`) in every mode.
 //! * `--component embedding`: the embedding batching orchestrator (seed 004) against unbatched
 //!   calls to an Ollama-compatible server computing real embeddings (see docs/orchestrator.md).
+//! * `--component e2e --url URL`: load on a running `lightrag serve` over HTTP (see
+//!   docs/server.md).
 //!
 //! Each prints what it measured and on what; `--json` also prints a JSON object (the human
 //! report then goes to standard error, the JSON alone to standard output).
 
 mod corpus;
 mod cpu;
+mod e2e;
 mod embedding;
 mod graphbuild;
 mod graphgen;
@@ -37,7 +40,10 @@ pub async fn run(cfg: Config, args: &BenchArgs) -> Result<()> {
         "insert" => insert::run(cfg, args).await,
         "retrieval" => retrieval::run(cfg, args).await,
         "embedding" => embedding::run(cfg, args).await,
-        other => bail!("unknown benchmark component '{other}': use insert, retrieval or embedding"),
+        "e2e" => e2e::run(args).await,
+        other => {
+            bail!("unknown benchmark component '{other}': use insert, retrieval, embedding or e2e")
+        }
     }
 }
 
