@@ -4,6 +4,7 @@ mod args;
 mod bench;
 mod cmd;
 mod files;
+mod progress;
 mod setup;
 
 use anyhow::Result;

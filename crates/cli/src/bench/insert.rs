@@ -1,15 +1,13 @@
 //! `bench --component insert`: generated documents through the real pipeline, as
 //! `lightrag insert` runs it (enqueue, then `process_pending`), with where the time goes.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use lightrag_core::config::Config;
 use lightrag_core::ids::track_id;
-use lightrag_core::pipeline::{EnqueueOutcome, NewDocument, Progress, ProgressEvent};
+use lightrag_core::pipeline::{EnqueueOutcome, NewDocument};
 use lightrag_core::tokenizer::TiktokenTokenizer;
 use serde_json::json;
 
@@ -17,44 +15,8 @@ use super::cpu::CpuMeter;
 use super::report::{self, round, table, Machine};
 use super::{corpus, BenchDir, SEED};
 use crate::args::BenchArgs;
+use crate::progress::DocProgress;
 use crate::setup::{self, Engine};
-
-/// Drives the bar and records when each document finished.
-struct Bar {
-    bar: ProgressBar,
-    chunks: AtomicUsize,
-    extracted: AtomicUsize,
-    started: Instant,
-    finished_at: Mutex<Vec<f64>>,
-}
-
-impl Progress for Bar {
-    fn event(&self, ev: ProgressEvent) {
-        match ev {
-            ProgressEvent::Started { documents } => self.bar.set_length(documents as u64),
-            ProgressEvent::Chunked { chunks, .. } => {
-                self.chunks.fetch_add(chunks, Ordering::Relaxed);
-            }
-            ProgressEvent::ChunkExtracted { .. } => {
-                self.extracted.fetch_add(1, Ordering::Relaxed);
-            }
-            ProgressEvent::Finished { .. } => {
-                self.finished_at
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(self.started.elapsed().as_secs_f64());
-                self.bar.inc(1);
-            }
-        }
-        let done = self.extracted.load(Ordering::Relaxed);
-        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-        self.bar.set_message(format!(
-            "chunks {done}/{} · {:.1} chunks/s",
-            self.chunks.load(Ordering::Relaxed),
-            done as f64 / secs
-        ));
-    }
-}
 
 /// Documents per second within each tenth of the run (by finish order): a falling rate means
 /// per-document cost grows with the size of the graph.
@@ -142,26 +104,13 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
         bail!("{not_added} generated documents were not added as new (duplicates?)");
     }
 
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} docs · {msg} · eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let progress = Arc::new(Bar {
-        bar: bar.clone(),
-        chunks: AtomicUsize::new(0),
-        extracted: AtomicUsize::new(0),
-        started: Instant::now(),
-        finished_at: Mutex::new(Vec::new()),
-    });
+    let progress = Arc::new(DocProgress::new(true));
     let meter = CpuMeter::start();
     let t = Instant::now();
     let processed = rag.process_pending(progress.clone()).await?;
     let process_s = t.elapsed().as_secs_f64();
     let cpu = meter.finish();
-    bar.finish_and_clear();
+    progress.finish();
     let timings = rag.timings();
     let nodes = rag.stores().graph.node_count().await?;
     let edges = rag.stores().graph.edge_count().await?;
@@ -171,13 +120,7 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
     let flush_s = t.elapsed().as_secs_f64();
     let peak = report::peak_rss_mib();
     let disk = dir.size_bytes();
-    let tenths = {
-        let f = progress
-            .finished_at
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        rate_by_tenth(&f)
-    };
+    let tenths = rate_by_tenth(&progress.finish_times());
     if !processed.failed.is_empty() {
         eprintln!("warning: {} documents failed:", processed.failed.len());
         for (d, e) in processed.failed.iter().take(5) {

@@ -1,49 +1,18 @@
 //! `lightrag insert`: enqueue files, then process everything pending (resuming interrupted work),
 //! with a progress bar of documents, chunks and rate.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use lightrag_core::ids::track_id;
-use lightrag_core::pipeline::{EnqueueOutcome, NewDocument, Progress, ProgressEvent};
+use lightrag_core::pipeline::{EnqueueOutcome, NewDocument};
 use serde_json::json;
 
 use crate::args::InsertArgs;
 use crate::files::{collect, read_text};
+use crate::progress::DocProgress;
 use crate::setup::Engine;
-
-/// Drives an indicatif bar from pipeline events.
-struct Bar {
-    bar: ProgressBar,
-    chunks: AtomicUsize,
-    extracted: AtomicUsize,
-    started: Instant,
-}
-
-impl Progress for Bar {
-    fn event(&self, ev: ProgressEvent) {
-        match ev {
-            ProgressEvent::Started { documents } => self.bar.set_length(documents as u64),
-            ProgressEvent::Chunked { chunks, .. } => {
-                self.chunks.fetch_add(chunks, Ordering::Relaxed);
-            }
-            ProgressEvent::ChunkExtracted { .. } => {
-                self.extracted.fetch_add(1, Ordering::Relaxed);
-            }
-            ProgressEvent::Finished { .. } => self.bar.inc(1),
-        }
-        let done = self.extracted.load(Ordering::Relaxed);
-        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-        self.bar.set_message(format!(
-            "chunks {done}/{} · {:.1} chunks/s",
-            self.chunks.load(Ordering::Relaxed),
-            done as f64 / secs
-        ));
-    }
-}
 
 pub async fn run(engine: &Engine, args: &InsertArgs) -> Result<()> {
     let rag = &engine.rag;
@@ -88,22 +57,10 @@ pub async fn run(engine: &Engine, args: &InsertArgs) -> Result<()> {
         })
         .collect();
 
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} docs · {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let progress = Arc::new(Bar {
-        bar: bar.clone(),
-        chunks: AtomicUsize::new(0),
-        extracted: AtomicUsize::new(0),
-        started: Instant::now(),
-    });
+    let progress = Arc::new(DocProgress::new(false));
     let started = Instant::now();
-    let report = rag.process_pending(progress).await?;
-    bar.finish_and_clear();
+    let report = rag.process_pending(progress.clone()).await?;
+    progress.finish();
     let secs = started.elapsed().as_secs_f64();
 
     if args.json {
