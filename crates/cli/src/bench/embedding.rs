@@ -135,7 +135,7 @@ pub async fn run(cfg: Config, args: &BenchArgs) -> Result<()> {
         args.requests
     ));
     text.push_str(&comparison(&unbatched, &batched));
-    text.push_str(&batched.cpu.text(machine.cpus));
+    text.push_str(&contention(&[&unbatched, &batched]));
     text.push_str(&format!(
         "\n{} requests in {WAVES} waves, {:.0} % of them repeating a text ({} distinct texts){}:\n",
         args.requests,
@@ -148,6 +148,7 @@ pub async fn run(cfg: Config, args: &BenchArgs) -> Result<()> {
         }
     ));
     text.push_str(&comparison(&rep_unbatched, &rep_batched));
+    text.push_str(&contention(&[&rep_unbatched, &rep_batched]));
     if let Some(m) = &rep_batched.metrics {
         text.push_str(&savings(m));
     }
@@ -168,6 +169,32 @@ pub async fn run(cfg: Config, args: &BenchArgs) -> Result<()> {
         overhead_share * 100.0
     ));
     report::emit(&text, args.json.then_some(&result))
+}
+
+/// The cores the model server, this process and the rest of the machine kept busy: other
+/// processes on the same cores slow the model down and make a run pessimistic.
+fn contention(phases: &[&Phase]) -> String {
+    let f = |x: Option<f64>| x.map_or("?".to_string(), |c| format!("{c:.2}"));
+    let mut s = String::from("  cores busy (unbatched / batched): ");
+    let parts: Vec<String> = phases
+        .iter()
+        .map(|p| {
+            let others = p
+                .cpu
+                .other_cores
+                .zip(p.server_cores)
+                .map(|(o, srv)| (o - srv).max(0.0));
+            format!(
+                "model server {}, benchmark {}, rest of the machine {}",
+                f(p.server_cores),
+                f(p.cpu.own_cores),
+                f(others)
+            )
+        })
+        .collect();
+    s.push_str(&parts.join(" / "));
+    s.push('\n');
+    s
 }
 
 /// How the orchestrator answered without the model.
@@ -254,6 +281,8 @@ struct Phase {
     latency: Latency,
     server: ServerStats,
     cpu: CpuUse,
+    /// Cores the model server kept busy (when this benchmark started it).
+    server_cores: Option<f64>,
     metrics: Option<MetricsSnapshot>,
 }
 
@@ -267,6 +296,7 @@ impl Phase {
             "network_calls": self.server.calls, "texts_embedded": self.server.texts,
             "model_compute_s": round(self.server.compute_s, 3),
             "client_cpu": self.cpu.json(),
+            "server_cores": self.server_cores.map(|c| round(c, 3)),
             "orchestrator": self.metrics.as_ref().map(|m| serde_json::to_value(m).unwrap_or_default()),
         })
     }
@@ -286,6 +316,7 @@ async fn phase(
         o.reset_metrics();
     }
     let meter = CpuMeter::start();
+    let server_cpu = server.cpu_seconds();
     let start = Instant::now();
     let mut latencies = Vec::with_capacity(texts.len());
     let per_wave = texts.len().div_ceil(waves.max(1)).max(1);
@@ -313,11 +344,16 @@ async fn phase(
     }
     let wall_s = start.elapsed().as_secs_f64();
     let cpu = meter.finish();
+    let server_cores = server
+        .cpu_seconds()
+        .zip(server_cpu)
+        .map(|(after, before)| (after - before) / wall_s);
     Ok(Phase {
         wall_s,
         latency: Latency::of(&latencies),
         server: server.stats()?,
         cpu,
+        server_cores,
         metrics: orch.map(|o| o.metrics()),
     })
 }
@@ -521,6 +557,16 @@ impl EmbedServer {
             ),
             None => format!("external server {}", self.addr),
         }
+    }
+
+    /// CPU seconds the started server used so far (user + system, /proc ticks).
+    fn cpu_seconds(&self) -> Option<f64> {
+        let pid = self.child.as_ref()?.id();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let rest: Vec<&str> = stat[stat.rfind(')')? + 2..].split_whitespace().collect();
+        let utime: f64 = rest.get(11)?.parse().ok()?;
+        let stime: f64 = rest.get(12)?.parse().ok()?;
+        Some((utime + stime) / 100.0)
     }
 
     fn reset(&self) -> Result<()> {
