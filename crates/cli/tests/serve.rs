@@ -223,3 +223,80 @@ async fn sigterm_lets_an_in_flight_request_finish() {
         .await
         .is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orchestrator_health_and_metrics_show_through_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(
+        dir.path(),
+        &[
+            ("EMBEDDING_BINDING", "hashing"),
+            ("EMBEDDING_BATCHING", "true"),
+        ],
+    );
+    let c = client();
+    let r = c
+        .post(format!("{}/documents/text", s.url))
+        .json(&json!({"text": "The Orin ferry is run by Orin Lines.", "file_source": "f.txt"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let t = Instant::now();
+    while counts(&c, &s.url).await["processed"] != 1 {
+        assert!(t.elapsed() < Duration::from_secs(60));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let health: Value = c
+        .get(format!("{}/health", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let orch = &health["embedding_orchestrator"];
+    assert_eq!(orch["health"]["integration_status"], "healthy", "{health}");
+    assert!(
+        orch["metrics"]["total_requests"].as_u64().unwrap() > 0,
+        "{orch}"
+    );
+    let text = c
+        .get(format!("{}/metrics", s.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("lightrag_embedding_"), "{text}");
+    assert!(text.contains("lightrag_active_requests"));
+    // Every family has a HELP line, so Prometheus tooling accepts the page.
+    let families = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
+    let helps = text.lines().filter(|l| l.starts_with("# HELP ")).count();
+    assert_eq!(families, helps, "{text}");
+    if let Ok(mut child) = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    s.terminate();
+    assert!(s.wait_exit(Duration::from_secs(30)).success());
+}

@@ -27,5 +27,5 @@ pub mod workspace;
 
 pub use config::ServerConfig;
 pub use error::ApiError;
-pub use serve::{build_app, serve, AppState};
+pub use serve::{build_app, serve, AppState, Extras};
 pub use workspace::{Closer, EngineOpener, OpenedEngine};

@@ -93,6 +93,30 @@ fn describe() {
     metrics::counter!(FAILED_REQUESTS, "status" => "500").absolute(0);
 }
 
+/// Gives every metric family a `# HELP` line: families recorded by crates that did not
+/// describe them (Prometheus tooling requires one) get their name in words.
+pub fn with_help(text: &str) -> String {
+    let described: std::collections::HashSet<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# HELP "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let mut out = String::with_capacity(text.len() + 256);
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            if let Some(name) = rest.split_whitespace().next() {
+                if !described.contains(name) {
+                    let words = name.trim_start_matches("lightrag_").replace('_', " ");
+                    out.push_str(&format!("# HELP {name} {words}\n"));
+                }
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// Decrements the active-request gauge however the request ends (a dropped connection too).
 struct Active;
 
@@ -118,4 +142,15 @@ pub async fn track(req: Request, next: Next) -> Response {
 pub fn observe_query(started: Instant, mode: &str, cached: bool) {
     metrics::histogram!(QUERY_LATENCY, "mode" => mode.to_string(), "cache" => if cached { "hit" } else { "miss" })
         .record(started.elapsed().as_secs_f64());
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn undescribed_families_get_a_help_line() {
+        let text = "# HELP a_total A.\n# TYPE a_total counter\na_total 1\n# TYPE b_seconds gauge\nb_seconds 2\n";
+        let out = super::with_help(text);
+        assert_eq!(out.matches("# HELP a_total").count(), 1);
+        assert!(out.contains("# HELP b_seconds b seconds\n# TYPE b_seconds gauge"));
+    }
 }

@@ -25,9 +25,19 @@ use crate::workspace::{EngineOpener, Workspaces};
 /// The API version of LightRAG's interface this server follows.
 pub const API_VERSION: &str = "0344";
 
+/// Reports of parts the binary adds around the engine (the embedding orchestrator), shown in
+/// `/health` without this crate knowing them (their metrics reach `/metrics` through the
+/// `metrics` facade).
+#[async_trait::async_trait]
+pub trait Extras: Send + Sync {
+    /// Sections added to the authenticated `/health` answer.
+    async fn health(&self) -> serde_json::Map<String, serde_json::Value>;
+}
+
 /// What every handler can reach.
 pub struct Shared {
     pub cfg: ServerConfig,
+    pub extras: Option<Arc<dyn Extras>>,
     pub workspaces: Workspaces,
     pub logins: LoginLimiter,
     pub metrics: Option<PrometheusHandle>,
@@ -48,7 +58,17 @@ impl Deref for AppState {
 impl AppState {
     /// State over the engines `opener` opens; installs the metrics recorder on first use.
     pub fn new(cfg: ServerConfig, opener: Arc<dyn EngineOpener>) -> AppState {
+        Self::with_extras(cfg, opener, None)
+    }
+
+    /// Like [`AppState::new`], with reports of the binary's own parts.
+    pub fn with_extras(
+        cfg: ServerConfig,
+        opener: Arc<dyn EngineOpener>,
+        extras: Option<Arc<dyn Extras>>,
+    ) -> AppState {
         AppState(Arc::new(Shared {
+            extras,
             workspaces: Workspaces::new(opener, cfg.clone()),
             cfg,
             logins: LoginLimiter::default(),

@@ -8,9 +8,11 @@ use anyhow::{bail, Context, Result};
 use async_trait::async_trait;
 use lightrag_core::config::{Config, Settings};
 use lightrag_core::ports::Embedder;
+use lightrag_orchestrator::BatchingEmbedder;
 use lightrag_server::serve::shutdown_signal;
-use lightrag_server::{AppState, Closer, EngineOpener, OpenedEngine, ServerConfig};
+use lightrag_server::{AppState, Closer, EngineOpener, Extras, OpenedEngine, ServerConfig};
 use lightrag_storage::embedded::EmbeddedStores;
+use serde_json::{json, Map, Value};
 
 use crate::args::{GlobalArgs, ServeArgs};
 use crate::setup::{self, Engine};
@@ -44,6 +46,24 @@ impl EngineOpener for CliOpener {
     }
 }
 
+/// The embedding orchestrator's health and counters in `/health` (its metrics reach
+/// `/metrics` through the `metrics` facade).
+struct OrchestratorReport(Arc<BatchingEmbedder>);
+
+#[async_trait]
+impl Extras for OrchestratorReport {
+    async fn health(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        let health = serde_json::to_value(self.0.health().await).unwrap_or(Value::Null);
+        let metrics = serde_json::to_value(self.0.metrics()).unwrap_or(Value::Null);
+        m.insert(
+            "embedding_orchestrator".into(),
+            json!({"health": health, "metrics": metrics}),
+        );
+        m
+    }
+}
+
 /// The server's settings: the same layers as the engine's, plus `--set`, `--host`, `--port`.
 fn server_config(cfg: &Config, g: &GlobalArgs, args: &ServeArgs) -> Result<ServerConfig> {
     let mut s = Settings::load()?;
@@ -67,9 +87,10 @@ fn server_config(cfg: &Config, g: &GlobalArgs, args: &ServeArgs) -> Result<Serve
 
 pub async fn run(cfg: Config, g: &GlobalArgs, args: &ServeArgs) -> Result<()> {
     let scfg = server_config(&cfg, g, args)?;
-    let embedder = setup::embedder(&cfg)?;
+    let (embedder, orchestrator) = setup::embedder_and_orchestrator(&cfg)?;
     let default_ws = scfg.default_workspace.clone();
-    let state = AppState::new(scfg.clone(), Arc::new(CliOpener { cfg, embedder }));
+    let extras = orchestrator.map(|o| Arc::new(OrchestratorReport(o)) as Arc<dyn Extras>);
+    let state = AppState::with_extras(scfg.clone(), Arc::new(CliOpener { cfg, embedder }), extras);
     // Open the default workspace now, so that a bad working directory fails at start.
     state
         .workspaces

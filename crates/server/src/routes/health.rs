@@ -115,6 +115,9 @@ pub async fn health(
     });
     if let (Some(base), Some(extra)) = (m.as_object_mut(), extra.as_object()) {
         base.extend(extra.clone());
+        if let Some(extras) = &state.extras {
+            base.extend(extras.health().await);
+        }
     }
     Ok(Json(m))
 }
@@ -124,16 +127,16 @@ pub async fn health(
 pub async fn metrics(State(state): State<AppState>) -> Response {
     for ws in state.workspaces.all() {
         if let Some((hits, misses)) = ws.rag.embedding_cache_stats() {
-            metrics::counter!("lightrag_embedding_cache_hits_total", "workspace" => ws.name.clone())
+            metrics::counter!("lightrag_engine_embedding_cache_hits_total", "workspace" => ws.name.clone())
                 .absolute(hits);
-            metrics::counter!("lightrag_embedding_cache_misses_total", "workspace" => ws.name.clone())
+            metrics::counter!("lightrag_engine_embedding_cache_misses_total", "workspace" => ws.name.clone())
                 .absolute(misses);
         }
     }
     let body = state
         .metrics
         .as_ref()
-        .map(|h| h.render())
+        .map(|h| crate::metrics::with_help(&h.render()))
         .unwrap_or_default();
     (
         [(
