@@ -72,32 +72,41 @@ pub fn sanitize_workspace(raw: &str) -> String {
 /// The workspace named by the request's header (or the default one), opened on first use.
 pub struct Ws(pub Arc<Workspace>);
 
+/// The workspace a request names: its sanitised `LIGHTRAG-WORKSPACE` header, or the default.
+pub fn workspace_name(headers: &axum::http::HeaderMap, default: &str) -> Result<String, ApiError> {
+    let Some(v) = headers.get(WORKSPACE_HEADER) else {
+        return Ok(default.to_string());
+    };
+    let raw = v
+        .to_str()
+        .map_err(|_| ApiError::BadRequest("LIGHTRAG-WORKSPACE must be ASCII".into()))?;
+    let name = sanitize_workspace(raw);
+    if name.len() > 64 {
+        return Err(ApiError::BadRequest(
+            "LIGHTRAG-WORKSPACE is longer than 64 characters".into(),
+        ));
+    }
+    Ok(if name.is_empty() {
+        default.to_string()
+    } else {
+        name
+    })
+}
+
 impl FromRequestParts<AppState> for Ws {
     type Rejection = ApiError;
 
+    /// Opening a workspace that is not open yet takes credentials even on an open
+    /// (whitelisted) path, so anonymous callers cannot create knowledge bases.
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let name = match parts.headers.get(WORKSPACE_HEADER) {
-            Some(v) => {
-                let raw = v
-                    .to_str()
-                    .map_err(|_| ApiError::BadRequest("LIGHTRAG-WORKSPACE must be ASCII".into()))?;
-                let name = sanitize_workspace(raw);
-                if name.len() > 64 {
-                    return Err(ApiError::BadRequest(
-                        "LIGHTRAG-WORKSPACE is longer than 64 characters".into(),
-                    ));
-                }
-                if name.is_empty() {
-                    state.cfg.default_workspace.clone()
-                } else {
-                    name
-                }
-            }
-            None => state.cfg.default_workspace.clone(),
-        };
+        let name = workspace_name(&parts.headers, &state.cfg.default_workspace)?;
+        if let Some(ws) = state.workspaces.lookup(&name) {
+            return Ok(Ws(ws));
+        }
+        crate::auth::check(&state.cfg, &parts.headers)?;
         state.workspaces.get(&name).await.map(Ws)
     }
 }

@@ -72,7 +72,8 @@ impl Workspaces {
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<Arc<Workspace>> {
+    /// The workspace if it is open (never opens it).
+    pub fn lookup(&self, name: &str) -> Option<Arc<Workspace>> {
         self.open
             .read()
             .unwrap_or_else(|p| p.into_inner())

@@ -187,3 +187,38 @@ async fn whitelist_is_configurable() {
     assert_eq!(s.get("/api/tags", "").await.0, 403, "/api/* no longer open");
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_callers_cannot_create_workspaces_through_open_paths() {
+    let s = TestServer::start(&[("LIGHTRAG_API_KEY", "k")]).await;
+    // /health stays 200 and /api/* stays open, but neither opens a new workspace anonymously.
+    let (code, _) = s.get("/health", "newbase").await;
+    assert_eq!(code, 200);
+    let (code, _) = s.get("/api/tags", "newbase").await;
+    assert_eq!(code, 200, "no workspace needed");
+    let (code, _) = s
+        .post(
+            "/api/chat",
+            "newbase",
+            json!({"stream": false, "messages": [{"role": "user", "content": "/context ferry"}]}),
+        )
+        .await;
+    assert_eq!(code, 403);
+    assert!(!s.dir.path().join("rag/newbase").exists());
+    // With the key, the workspace opens; then the open path serves it.
+    let (code, _) = send(
+        s.req(reqwest::Method::GET, "/documents/status_counts", "newbase")
+            .header("X-API-Key", "k"),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let (code, _) = s
+        .post(
+            "/api/chat",
+            "newbase",
+            json!({"stream": false, "messages": [{"role": "user", "content": "/context ferry"}]}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    s.stop().await;
+}

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Ws;
+use crate::extract::workspace_name;
 use crate::serve::{AppState, API_VERSION};
 
 /// `GET /`: the interactive API docs.
@@ -28,13 +28,17 @@ pub async fn root(State(state): State<AppState>) -> Response {
 /// status only; authenticated ones also see the configuration summary and the storage
 /// counts (never a secret: keys and passwords are shown only as set or not).
 #[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "Status; configuration summary for authenticated callers")))]
-pub async fn health(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Ws(ws): Ws,
-) -> ApiResult<Json<Value>> {
+pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {
     let cfg = &state.cfg;
-    let busy = ws.pipeline.busy();
+    let authenticated = auth::check(cfg, &headers).is_ok();
+    let name = workspace_name(&headers, &cfg.default_workspace)?;
+    // Anonymous callers see open workspaces only: a probe never creates a knowledge base.
+    let ws = match state.workspaces.lookup(&name) {
+        Some(ws) => Some(ws),
+        None if authenticated => Some(state.workspaces.get(&name).await?),
+        None => None,
+    };
+    let busy = ws.as_ref().is_some_and(|w| w.pipeline.busy());
     let mut m = json!({
         "status": "healthy",
         "auth_mode": if cfg.accounts.is_empty() { "disabled" } else { "enabled" },
@@ -49,9 +53,9 @@ pub async fn health(
         "pipeline_busy": busy,
         "pipeline_active": busy,
     });
-    if auth::check(cfg, &headers).is_err() {
+    let Some(ws) = ws.filter(|_| authenticated) else {
         return Ok(Json(m));
-    }
+    };
     let rag = &ws.rag;
     let c = rag.config();
     let stores = rag.stores();
