@@ -101,6 +101,11 @@ pub fn whitelisted(patterns: &[String], path: &str) -> bool {
 
 /// LightRAG's combined check, in its order; `Ok` lets the request through.
 pub fn check(cfg: &ServerConfig, headers: &HeaderMap) -> Result<(), ApiError> {
+    check_claims(cfg, headers).map(|_| ())
+}
+
+/// [`check`], also returning the claims of a bearer token that let the request through.
+fn check_claims(cfg: &ServerConfig, headers: &HeaderMap) -> Result<Option<Claims>, ApiError> {
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -115,11 +120,8 @@ pub fn check(cfg: &ServerConfig, headers: &HeaderMap) -> Result<(), ApiError> {
     if let Some(token) = bearer {
         let claims = validate_token(cfg, token).map_err(|m| ApiError::Unauthorized(m.into()))?;
         let guest = claims.role == "guest";
-        if !accounts && guest && cfg.api_key.is_none() {
-            return Ok(());
-        }
-        if accounts && !guest {
-            return Ok(());
+        if (!accounts && guest && cfg.api_key.is_none()) || (accounts && !guest) {
+            return Ok(Some(claims));
         }
         if !(key.is_some() && cfg.api_key.is_some()) {
             return Err(ApiError::Unauthorized(
@@ -128,11 +130,11 @@ pub fn check(cfg: &ServerConfig, headers: &HeaderMap) -> Result<(), ApiError> {
         }
     }
     if !accounts && cfg.api_key.is_none() {
-        return Ok(());
+        return Ok(None);
     }
     if let (Some(expected), Some(given)) = (&cfg.api_key, key) {
         if constant_time_eq(expected.as_bytes(), given.as_bytes()) {
-            return Ok(());
+            return Ok(None);
         }
     }
     if accounts && bearer.is_none() && key.is_none() {
@@ -147,15 +149,65 @@ pub fn check(cfg: &ServerConfig, headers: &HeaderMap) -> Result<(), ApiError> {
     }))
 }
 
+/// Paths whose polling must not renew tokens (LightRAG's list).
+const NO_RENEW: [&str; 3] = [
+    "/health",
+    "/documents/paginated",
+    "/documents/pipeline_status",
+];
+
+/// A fresh token when `claims` has less than the renewal share of its lifetime left, at most
+/// once a minute per user (LightRAG's sliding renewal).
+fn renewal(state: &AppState, claims: &Claims, path: &str) -> Option<String> {
+    let cfg = &state.cfg;
+    if !cfg.token_auto_renew
+        || NO_RENEW
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    {
+        return None;
+    }
+    let life = if claims.role == "guest" {
+        cfg.guest_token_expire
+    } else {
+        cfg.token_expire
+    };
+    let left = claims.exp.saturating_sub(now_secs()) as f64;
+    if left >= cfg.token_renew_threshold * life.as_secs_f64() {
+        return None;
+    }
+    {
+        let mut last = state.renewals.lock().unwrap_or_else(|p| p.into_inner());
+        if last
+            .get(&claims.sub)
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(60))
+        {
+            return None;
+        }
+        if last.len() > 10_000 {
+            last.clear();
+        }
+        last.insert(claims.sub.clone(), Instant::now());
+    }
+    create_token(cfg, &claims.sub, &claims.role).ok()
+}
+
 /// Layer body for protected routes.
 pub async fn require(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if whitelisted(&state.cfg.whitelist, req.uri().path()) {
+    let path = req.uri().path().to_string();
+    if whitelisted(&state.cfg.whitelist, &path) {
         return next.run(req).await;
     }
-    match check(&state.cfg, req.headers()) {
-        Ok(()) => next.run(req).await,
-        Err(e) => e.into_response(),
+    let claims = match check_claims(&state.cfg, req.headers()) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let fresh = claims.and_then(|c| renewal(&state, &c, &path));
+    let mut resp = next.run(req).await;
+    if let Some(token) = fresh.and_then(|t| axum::http::HeaderValue::from_str(&t).ok()) {
+        resp.headers_mut().insert("x-new-token", token);
     }
+    resp
 }
 
 /// Failed logins per client address and user name, for the lockout.

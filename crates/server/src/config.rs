@@ -63,6 +63,13 @@ pub struct ServerConfig {
     pub ollama_model: String,
     pub max_graph_nodes: usize,
     pub enable_api_docs: bool,
+    pub token_auto_renew: bool,
+    /// Share of a token's lifetime under which it is renewed.
+    pub token_renew_threshold: f64,
+    /// 0 = no admission limit.
+    pub max_pending_documents: usize,
+    /// 0 = no limit.
+    pub max_texts_per_request: usize,
     pub webui_title: String,
     pub webui_description: String,
 }
@@ -225,6 +232,10 @@ impl ServerConfig {
             ollama_model: format!("{name}:{tag}"),
             max_graph_nodes: r.num("MAX_GRAPH_NODES")?,
             enable_api_docs: r.flag("ENABLE_API_DOCS")?,
+            token_auto_renew: r.flag("TOKEN_AUTO_RENEW")?,
+            token_renew_threshold: r.float("TOKEN_RENEW_THRESHOLD")?,
+            max_pending_documents: r.num("MAX_PENDING_DOCUMENTS")?,
+            max_texts_per_request: r.num("MAX_TEXTS_PER_REQUEST")?,
             webui_title: r.raw("WEBUI_TITLE"),
             webui_description: r.raw("WEBUI_DESCRIPTION"),
         })

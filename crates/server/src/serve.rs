@@ -40,6 +40,8 @@ pub struct Shared {
     pub extras: Option<Arc<dyn Extras>>,
     pub workspaces: Workspaces,
     pub logins: LoginLimiter,
+    /// When each user last got a renewed token.
+    pub renewals: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
     pub metrics: Option<PrometheusHandle>,
     pub started: Instant,
 }
@@ -72,6 +74,7 @@ impl AppState {
             workspaces: Workspaces::new(opener, cfg.clone()),
             cfg,
             logins: LoginLimiter::default(),
+            renewals: Default::default(),
             metrics: crate::metrics::install(),
             started: Instant::now(),
         }))

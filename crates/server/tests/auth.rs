@@ -222,3 +222,56 @@ async fn anonymous_callers_cannot_create_workspaces_through_open_paths() {
     assert_eq!(code, 200);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_near_their_end_are_renewed_once_a_minute() {
+    // A threshold above 1 makes every token "near its end" at once.
+    let s = TestServer::start(&[
+        ("AUTH_ACCOUNTS", "admin:pw"),
+        ("TOKEN_SECRET", "t"),
+        ("TOKEN_EXPIRE_HOURS", "0.01"),
+        ("TOKEN_RENEW_THRESHOLD", "2"),
+    ])
+    .await;
+    let (_, v) = send(
+        s.client
+            .post(s.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("username=admin&password=pw"),
+    )
+    .await;
+    let token = v["access_token"].as_str().unwrap().to_string();
+    // Polling routes never renew.
+    let r = s
+        .req(reqwest::Method::GET, "/documents/pipeline_status", "")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.headers().contains_key("x-new-token"));
+    let r = s
+        .req(reqwest::Method::GET, "/documents/status_counts", "")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let fresh = r.headers()["x-new-token"].to_str().unwrap().to_string();
+    let (code, _) = send(
+        s.req(reqwest::Method::GET, "/graph/label/list", "")
+            .bearer_auth(&fresh),
+    )
+    .await;
+    assert_eq!(code, 200, "the renewed token works");
+    let r = s
+        .req(reqwest::Method::GET, "/documents/status_counts", "")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !r.headers().contains_key("x-new-token"),
+        "once a minute per user"
+    );
+    s.stop().await;
+}

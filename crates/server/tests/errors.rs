@@ -149,3 +149,41 @@ async fn openapi_describes_every_route_and_docs_load_it() {
     assert_eq!(off.get("/openapi.json", "").await.0, 404);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admission_limits_refuse_with_429_and_413() {
+    let s = TestServer::start(&[
+        ("MAX_PENDING_DOCUMENTS", "2"),
+        ("MAX_TEXTS_PER_REQUEST", "3"),
+    ])
+    .await;
+    let (code, v) = s
+        .post(
+            "/documents/texts",
+            "",
+            json!({"texts": ["a a a", "b b b", "c c c", "d d d"]}),
+        )
+        .await;
+    assert_eq!(code, 413, "{v}");
+    let resp = s
+        .req(reqwest::Method::POST, "/documents/texts", "")
+        .json(&json!({"texts": ["one text here", "two text here", "three text here"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        429,
+        "3 new documents exceed MAX_PENDING_DOCUMENTS = 2"
+    );
+    assert_eq!(resp.headers()["retry-after"], "30");
+    let (code, v) = s
+        .post(
+            "/documents/texts",
+            "",
+            json!({"texts": ["one text here", "two text here"]}),
+        )
+        .await;
+    assert_eq!(code, 200, "{v}");
+    s.stop().await;
+}

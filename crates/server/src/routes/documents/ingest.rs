@@ -5,17 +5,19 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::extract::Multipart;
+use axum::extract::{Multipart, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use lightrag_core::ids::{doc_id, track_id};
 use lightrag_core::pipeline::{EnqueueOutcome, NewDocument};
+use lightrag_core::types::DocStatus;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Ws};
+use crate::serve::AppState;
 use crate::workspace::Workspace;
 
 /// File extensions read as UTF-8 text.
@@ -66,6 +68,28 @@ async fn ensure_new(ws: &Workspace, key: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// LightRAG's admission control: with MAX_PENDING_DOCUMENTS set, inserts that would put more
+/// documents in waiting or processing than that are refused with 429 (retry in 30 s).
+async fn admit(ws: &Workspace, cap: usize, adding: usize) -> ApiResult<()> {
+    if cap == 0 {
+        return Ok(());
+    }
+    let counts = ws.rag.stores().doc_status.counts().await?;
+    let active = [DocStatus::Pending, DocStatus::Processing]
+        .iter()
+        .map(|s| counts.get(s).copied().unwrap_or(0))
+        .sum::<usize>();
+    if active + adding > cap {
+        return Err(ApiError::TooManyRequests {
+            message: format!(
+                "{active} documents are waiting or being processed (MAX_PENDING_DOCUMENTS = {cap}); try again later"
+            ),
+            retry_after: 30,
+        });
+    }
+    Ok(())
+}
+
 /// Enqueues and starts background processing; returns the outcomes.
 async fn enqueue(
     ws: &Arc<Workspace>,
@@ -89,7 +113,11 @@ fn insert_response(status: &str, message: String, track: &str) -> Json<Value> {
 
 /// `POST /documents/upload`: multipart field `file`, saved in the workspace's input folder.
 #[utoipa::path(post, path = "/documents/upload", tag = "documents", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 200, description = "Saved and enqueued, with a track id")))]
-pub async fn upload(Ws(ws): Ws, mut form: Multipart) -> ApiResult<Json<Value>> {
+pub async fn upload(
+    State(state): State<AppState>,
+    Ws(ws): Ws,
+    mut form: Multipart,
+) -> ApiResult<Json<Value>> {
     let too_large = |e: axum::extract::multipart::MultipartError| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge("The file is larger than MAX_UPLOAD_SIZE".into())
@@ -122,6 +150,7 @@ pub async fn upload(Ws(ws): Ws, mut form: Multipart) -> ApiResult<Json<Value>> {
             return Err(ApiError::BadRequest(format!("'{name}' is empty")));
         }
         ensure_new(&ws, &name).await?;
+        admit(&ws, state.cfg.max_pending_documents, 1).await?;
         let path = ws.input_dir.join(&name);
         if path.exists() {
             return Err(ApiError::Conflict(format!(
@@ -199,12 +228,17 @@ fn text_key(text: &str, source: Option<&str>) -> ApiResult<String> {
 
 /// `POST /documents/text`.
 #[utoipa::path(post, path = "/documents/text", tag = "documents", request_body = InsertText, responses((status = 200, description = "Enqueued, with a track id")))]
-pub async fn text(Ws(ws): Ws, ApiJson(body): ApiJson<InsertText>) -> ApiResult<Json<Value>> {
+pub async fn text(
+    State(state): State<AppState>,
+    Ws(ws): Ws,
+    ApiJson(body): ApiJson<InsertText>,
+) -> ApiResult<Json<Value>> {
     if body.text.trim().is_empty() {
         return Err(ApiError::Unprocessable("text must not be empty".into()));
     }
     let key = text_key(&body.text, body.file_source.as_deref())?;
     ensure_new(&ws, &key).await?;
+    admit(&ws, state.cfg.max_pending_documents, 1).await?;
     let track = track_id("insert");
     enqueue(
         &ws,
@@ -224,11 +258,22 @@ pub async fn text(Ws(ws): Ws, ApiJson(body): ApiJson<InsertText>) -> ApiResult<J
 
 /// `POST /documents/texts`.
 #[utoipa::path(post, path = "/documents/texts", tag = "documents", request_body = InsertTexts, responses((status = 200, description = "Enqueued, with a track id")))]
-pub async fn texts(Ws(ws): Ws, ApiJson(body): ApiJson<InsertTexts>) -> ApiResult<Json<Value>> {
+pub async fn texts(
+    State(state): State<AppState>,
+    Ws(ws): Ws,
+    ApiJson(body): ApiJson<InsertTexts>,
+) -> ApiResult<Json<Value>> {
     if body.texts.is_empty() || body.texts.iter().any(|t| t.trim().is_empty()) {
         return Err(ApiError::Unprocessable(
             "texts must be a non-empty list of non-empty texts".into(),
         ));
+    }
+    let cap = state.cfg.max_texts_per_request;
+    if cap > 0 && body.texts.len() > cap {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "{} texts in one request; MAX_TEXTS_PER_REQUEST is {cap}",
+            body.texts.len()
+        )));
     }
     let sources = body.file_sources.unwrap_or_default();
     if !sources.is_empty() && sources.len() != body.texts.len() {
@@ -248,6 +293,7 @@ pub async fn texts(Ws(ws): Ws, ApiJson(body): ApiJson<InsertTexts>) -> ApiResult
         ensure_new(&ws, &key).await?;
         keys.push(key);
     }
+    admit(&ws, state.cfg.max_pending_documents, keys.len()).await?;
     let docs = keys
         .into_iter()
         .zip(body.texts)
