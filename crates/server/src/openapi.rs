@@ -44,6 +44,7 @@ use crate::serve::AppState;
         routes::documents::manage::delete_documents,
         routes::documents::manage::clear_cache,
         routes::documents::manage::reprocess_failed,
+        routes::documents::manage::cancel_pipeline,
         routes::graph::label_list,
         routes::graph::label_popular,
         routes::graph::label_search,

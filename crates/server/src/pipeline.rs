@@ -35,6 +35,8 @@ pub struct Pipeline {
     state: Mutex<State>,
     /// Set once the server stops: no job starts, and processing is cut at its next await.
     stopping: tokio::sync::watch::Sender<bool>,
+    /// Set by `/documents/cancel_pipeline` for the running processing job.
+    cancel: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for Pipeline {
@@ -42,6 +44,7 @@ impl Default for Pipeline {
         Pipeline {
             state: Mutex::new(State::default()),
             stopping: tokio::sync::watch::Sender::new(false),
+            cancel: tokio::sync::watch::Sender::new(false),
         }
     }
 }
@@ -90,7 +93,7 @@ impl Pipeline {
                 "scanning": false,
                 "scanning_exclusive": false,
                 "pending_enqueues": 0,
-                "cancellation_requested": false,
+                "cancellation_requested": *self.cancel.borrow(),
             })
         })
     }
@@ -110,6 +113,19 @@ impl Pipeline {
         }
     }
 
+    /// Asks the running processing job to stop: its documents in flight end `failed`
+    /// ("cancelled"), waiting ones stay `pending`. False when nothing is being processed.
+    pub fn cancel(&self) -> bool {
+        let processing = self.with(|s| {
+            s.rerun = false;
+            s.busy && s.job_name == PROCESSING
+        });
+        if processing {
+            self.cancel.send_replace(true);
+        }
+        processing
+    }
+
     /// Takes the job slot for `name`; false when another job holds it or the server stops.
     fn claim(&self, name: &str) -> bool {
         if self.stopping() {
@@ -120,6 +136,7 @@ impl Pipeline {
                 return false;
             }
             s.busy = true;
+            self.cancel.send_replace(false);
             s.job_name = name.to_string();
             s.job_start = Some(now_iso());
             s.docs = 0;
@@ -168,16 +185,26 @@ impl Workspace {
         // A panic inside the engine frees the slot instead of wedging it.
         let handle = tokio::runtime::Handle::current();
         let mut stop = self.pipeline.stopping.subscribe();
+        let mut cancel = self.pipeline.cancel.subscribe();
         let run = tokio::task::spawn_blocking(move || {
             handle.block_on(async move {
                 tokio::select! {
                     r = rag.process_pending(reporter) => Some(r),
                     _ = stop.wait_for(|s| *s) => None,
+                    _ = cancel.wait_for(|c| *c) => None,
                 }
             })
         })
         .await;
         match run {
+            Ok(None) if *self.pipeline.cancel.borrow() => {
+                let n = self.fail_in_flight().await;
+                self.pipeline.cancel.send_replace(false);
+                self.cache.invalidate();
+                self.pipeline.log(format!(
+                    "Cancelled: {n} document(s) in flight marked failed; waiting ones stay pending"
+                ));
+            }
             Ok(None) => self
                 .pipeline
                 .log("Stopped for shutdown; unfinished documents resume on the next start"),
@@ -190,6 +217,36 @@ impl Workspace {
             Ok(Some(Err(e))) => self.pipeline.log(format!("Processing stopped: {e}")),
             Err(e) => self.pipeline.log(format!("Processing crashed: {e}")),
         }
+    }
+}
+
+impl Workspace {
+    /// Marks the documents left `processing` by a cancelled run as failed.
+    async fn fail_in_flight(&self) -> usize {
+        let store = &self.rag.stores().doc_status;
+        let rows = match store.by_statuses(&[DocStatus::Processing]).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.pipeline
+                    .log(format!("Cannot list documents in flight: {e}"));
+                return 0;
+            }
+        };
+        let n = rows.len();
+        let rows = rows
+            .into_iter()
+            .map(|(id, mut r)| {
+                r.status = DocStatus::Failed;
+                r.error_msg = Some("cancelled by /documents/cancel_pipeline".into());
+                r.updated_at = now_iso();
+                (id, r)
+            })
+            .collect();
+        if let Err(e) = store.upsert(rows).await {
+            self.pipeline
+                .log(format!("Cannot mark cancelled documents: {e}"));
+        }
+        n
     }
 }
 

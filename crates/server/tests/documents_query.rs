@@ -330,3 +330,57 @@ async fn concurrent_inserts_and_queries() {
     let (_, c) = s.get("/documents/status_counts", "").await;
     assert_eq!(c["status_counts"]["processed"], 8, "{c}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_move_while_processing_and_cancel_stops_the_pipeline() {
+    // Three documents are processed at once (MAX_PARALLEL_INSERT's default).
+    let s = TestServer::start_slow(&[], std::time::Duration::from_millis(300)).await;
+    let texts: Vec<String> = (0..6)
+        .map(|i| format!("Dock {i} of Orin holds boat number {i} and a crane named Crane{i}."))
+        .collect();
+    let (code, v) = s
+        .post("/documents/texts", "", json!({"texts": texts}))
+        .await;
+    assert_eq!(code, 200, "{v}");
+    let track = v["track_id"].as_str().unwrap().to_string();
+    // While the pipeline works, some documents are processing and the rest wait.
+    let mut seen_processing = false;
+    for _ in 0..100 {
+        let (_, t) = s.get(&format!("/documents/track_status/{track}"), "").await;
+        if t["status_summary"]["processing"].as_u64() >= Some(1)
+            && t["status_summary"]["pending"].as_u64() >= Some(1)
+        {
+            seen_processing = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(seen_processing, "no document was seen processing");
+    let (_, ps) = s.get("/documents/pipeline_status", "").await;
+    assert_eq!(ps["busy"], true);
+    assert_eq!(ps["job_name"], "Processing documents");
+
+    let (code, v) = s.post("/documents/cancel_pipeline", "", json!({})).await;
+    assert_eq!(
+        (code, v["status"].as_str()),
+        (200, Some("cancellation_requested")),
+        "{v}"
+    );
+    s.wait_idle("").await;
+    let (_, c) = s.get("/documents/status_counts", "").await;
+    let c = &c["status_counts"];
+    assert_eq!(c["processing"], 0, "{c}");
+    assert!(c["failed"].as_u64().unwrap() >= 1, "{c}");
+    assert!(c["pending"].as_u64().unwrap() >= 1, "{c}");
+    let (_, v) = s.post("/documents/cancel_pipeline", "", json!({})).await;
+    assert_eq!(v["status"], "not_busy");
+
+    // Failed (cancelled) documents come back with reprocess_failed, and all finish.
+    let (code, _) = s.post("/documents/reprocess_failed", "", json!({})).await;
+    assert_eq!(code, 200);
+    s.wait_track("", &track).await;
+    s.wait_idle("").await;
+    let (_, c) = s.get("/documents/status_counts", "").await;
+    assert_eq!(c["status_counts"]["processed"], 6, "{c}");
+    s.stop().await;
+}

@@ -21,6 +21,25 @@ use tempfile::TempDir;
 pub struct TestOpener {
     root: PathBuf,
     chat: Option<Arc<dyn ChatModel>>,
+    /// Each chunk's extraction takes this long (to catch the pipeline while it works).
+    extract_delay: Duration,
+}
+
+/// The offline extractor, slowed down.
+struct SlowExtractor(OfflineExtractor, Duration);
+
+#[async_trait]
+impl lightrag_core::ports::Extractor for SlowExtractor {
+    fn identity(&self) -> String {
+        self.0.identity()
+    }
+    async fn extract(
+        &self,
+        chunk: &lightrag_core::types::Chunk,
+    ) -> lightrag_core::Result<lightrag_core::types::ChunkExtraction> {
+        tokio::time::sleep(self.1).await;
+        self.0.extract(chunk).await
+    }
 }
 
 struct Flush(EmbeddedStores);
@@ -43,12 +62,12 @@ impl EngineOpener for TestOpener {
         let emb = Arc::new(HashingEmbedder::new(cfg.embedding_dim));
         let stores = embedded::open(&cfg.data_dir(), emb.model_name(), emb.dim())
             .map_err(|e| e.to_string())?;
-        let mut rag = Rag::new(
-            cfg,
-            stores.stores.clone(),
-            emb,
-            Arc::new(OfflineExtractor::new()),
-        );
+        let extractor: Arc<dyn lightrag_core::ports::Extractor> = if self.extract_delay.is_zero() {
+            Arc::new(OfflineExtractor::new())
+        } else {
+            Arc::new(SlowExtractor(OfflineExtractor::new(), self.extract_delay))
+        };
+        let mut rag = Rag::new(cfg, stores.stores.clone(), emb, extractor);
         if let Some(chat) = &self.chat {
             rag = rag.with_chat_models(ChatModels::single(chat.clone()));
         }
@@ -76,6 +95,19 @@ impl TestServer {
         settings: &[(&str, &str)],
         chat: Option<Arc<dyn ChatModel>>,
     ) -> TestServer {
+        Self::start_full(settings, chat, Duration::ZERO).await
+    }
+
+    /// A server whose extraction takes `extract_delay` per chunk.
+    pub async fn start_slow(settings: &[(&str, &str)], extract_delay: Duration) -> TestServer {
+        Self::start_full(settings, None, extract_delay).await
+    }
+
+    pub async fn start_full(
+        settings: &[(&str, &str)],
+        chat: Option<Arc<dyn ChatModel>>,
+        extract_delay: Duration,
+    ) -> TestServer {
         // reqwest is built without a TLS provider in this workspace; plain HTTP needs none,
         // but the client insists on one being installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -89,6 +121,7 @@ impl TestServer {
         let opener = Arc::new(TestOpener {
             root: dir.path().join("rag"),
             chat,
+            extract_delay,
         });
         let state = AppState::new(cfg, opener);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

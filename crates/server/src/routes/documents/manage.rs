@@ -203,3 +203,14 @@ pub async fn reprocess_failed(Ws(ws): Ws) -> ApiResult<Json<Value>> {
         "track_id": "",
     })))
 }
+
+/// `POST /documents/cancel_pipeline`: stops the running processing job.
+#[utoipa::path(post, path = "/documents/cancel_pipeline", tag = "documents", responses((status = 200, description = "Cancellation requested, or nothing to cancel")))]
+pub async fn cancel_pipeline(Ws(ws): Ws) -> Json<Value> {
+    if ws.pipeline.cancel() {
+        Json(json!({"status": "cancellation_requested",
+                    "message": "Processing stops at its next step; documents in flight end failed, waiting ones stay pending"}))
+    } else {
+        Json(json!({"status": "not_busy", "message": "No documents are being processed"}))
+    }
+}

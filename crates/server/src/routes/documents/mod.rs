@@ -62,4 +62,5 @@ pub fn router(cfg: &ServerConfig) -> Router<AppState> {
             "/documents/reprocess_failed",
             post(manage::reprocess_failed),
         )
+        .route("/documents/cancel_pipeline", post(manage::cancel_pipeline))
 }
