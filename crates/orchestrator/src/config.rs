@@ -186,6 +186,62 @@ mod tests {
     }
 
     #[test]
+    fn the_seeds_variables_reach_the_orchestrator() {
+        use lightrag_core::config::Settings;
+        let mut s = Settings::default();
+        assert!(
+            s.to_config().unwrap().embedding_batching.is_none(),
+            "off by default"
+        );
+        for (k, v) in [
+            ("EMBEDDING_BATCHING", "true"),
+            ("OLLAMA_EMBEDDING_BATCH_SIZE", "16"),
+            ("OLLAMA_BATCH_TIMEOUT", "5000"),
+            ("BATCH_PROCESSING_INTERVAL", "50"),
+            ("MAX_BATCH_RETRIES", "2"),
+            ("EMBEDDING_CACHE_TTL", "60"),
+            ("REDIS_EMBEDDING_DB", "4"),
+            ("REDIS_HOST", "10.0.0.5"),
+            ("REDIS_PORT", "6380"),
+        ] {
+            s.set(k, v);
+        }
+        let cfg = s.to_config().unwrap();
+        let b = cfg.embedding_batching.unwrap();
+        let c = OrchestratorConfig::from_settings("bge-m3:latest", &b, 500).unwrap();
+        assert_eq!((c.batch_size, c.max_batch_size), (16, 64));
+        assert_eq!(c.batch_timeout, Duration::from_millis(5000));
+        assert_eq!(c.interval, Duration::from_millis(50));
+        assert_eq!(c.max_retries, 2);
+        assert_eq!(c.cache_ttl, Duration::from_secs(60));
+        assert_eq!(c.cache_size, 500);
+        let r = c.redis.unwrap();
+        assert_eq!(r.url_with_db(), "redis://10.0.0.5:6380/4");
+        s.set("REDIS_URL", "redis://cache:7000");
+        let b = s.to_config().unwrap().embedding_batching.unwrap();
+        assert_eq!(
+            b.redis_url, "redis://cache:7000",
+            "REDIS_URL wins over host and port"
+        );
+        s.set("OLLAMA_EMBEDDING_BATCH_SIZE", "0");
+        s.set("EMBEDDING_SHARED_QUEUE", "true");
+        s.set("EMBEDDING_QUEUE_LEASE", "1000");
+        let b = s.to_config().unwrap().embedding_batching.unwrap();
+        let e = OrchestratorConfig::from_settings("nomic-embed-text", &b, 10).unwrap_err();
+        assert!(e.to_string().contains("EMBEDDING_QUEUE_LEASE"), "{e}");
+        s.set("EMBEDDING_QUEUE_LEASE", "6000");
+        let b = s.to_config().unwrap().embedding_batching.unwrap();
+        let c = OrchestratorConfig::from_settings("nomic-embed-text", &b, 10).unwrap();
+        assert_eq!(c.batch_size, 64, "0 = the model's default");
+        s.set("MAX_BATCH_RETRIES", "many");
+        assert!(s
+            .to_config()
+            .unwrap_err()
+            .to_string()
+            .contains("MAX_BATCH_RETRIES"));
+    }
+
+    #[test]
     fn batch_size_never_exceeds_the_model_limit() {
         let mut c = OrchestratorConfig::for_model("bge-m3:latest");
         c.batch_size = 500;
