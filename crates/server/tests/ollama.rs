@@ -185,3 +185,49 @@ async fn query_stream_sends_references_first_and_replays_from_the_cache() {
     assert_eq!(v["llm_generated"], true);
     s.stop().await;
 }
+
+/// A model that is down.
+struct DownChat;
+
+#[async_trait::async_trait]
+impl lightrag_core::ports::ChatModel for DownChat {
+    fn identity(&self) -> String {
+        "down".into()
+    }
+    async fn complete(
+        &self,
+        _: &lightrag_core::ports::ChatRequest,
+    ) -> lightrag_core::Result<String> {
+        Err(lightrag_core::Error::Llm("connection refused".into()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_health_probes_the_models() {
+    let s = server().await;
+    let (code, h) = s.get("/health?deep=true", "").await;
+    assert_eq!(code, 200);
+    assert_eq!(h["status"], "healthy", "{h}");
+    assert_eq!(h["models"]["embedding"]["reachable"], true, "{h}");
+    assert_eq!(h["models"]["llm"]["reachable"], true, "{h}");
+    let (_, plain) = s.get("/health", "").await;
+    assert!(
+        plain.get("models").is_none(),
+        "models are probed only when asked"
+    );
+
+    let down = TestServer::start_with(&[], Some(Arc::new(DownChat))).await;
+    let (code, h) = down.get("/health?deep=true", "").await;
+    assert_eq!(code, 200);
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert_eq!(h["models"]["llm"]["reachable"], false);
+    assert!(h["models"]["llm"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("connection refused"));
+    let offline = TestServer::start(&[]).await;
+    let (_, h) = offline.get("/health?deep=true", "").await;
+    assert_eq!(h["models"]["llm"]["configured"], false);
+    assert_eq!(h["status"], "healthy");
+    s.stop().await;
+}

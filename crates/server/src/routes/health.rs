@@ -1,15 +1,20 @@
 //! `/health` for load balancers and probes, `/metrics` for Prometheus, `/` for humans.
 
-use axum::extract::State;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+use lightrag_core::ports::ChatRequest;
+use lightrag_core::query::{QueryMode, QueryParam};
 use serde_json::{json, Value};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::workspace_name;
 use crate::serve::{AppState, API_VERSION};
+use crate::workspace::Workspace;
 
 /// `GET /`: the interactive API docs.
 pub async fn root(State(state): State<AppState>) -> Response {
@@ -27,8 +32,12 @@ pub async fn root(State(state): State<AppState>) -> Response {
 /// `GET /health`: always 200 while the process serves. Callers without credentials see the
 /// status only; authenticated ones also see the configuration summary and the storage
 /// counts (never a secret: keys and passwords are shown only as set or not).
-#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "Status; configuration summary for authenticated callers")))]
-pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/health", tag = "health", params(("deep" = Option<bool>, Query, description = "Also probe the models: one retrieval (embedder and stores) and, when configured, one LLM call")), responses((status = 200, description = "Status; configuration summary for authenticated callers")))]
+pub async fn health(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HealthQuery>,
+) -> ApiResult<Json<Value>> {
     let cfg = &state.cfg;
     let authenticated = auth::check(cfg, &headers).is_ok();
     let name = workspace_name(&headers, &cfg.default_workspace)?;
@@ -122,8 +131,79 @@ pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
         if let Some(extras) = &state.extras {
             base.extend(extras.health().await);
         }
+        if q.deep {
+            let probes = probe_models(&ws).await;
+            let failed = probes
+                .values()
+                .any(|p| p.get("reachable") == Some(&Value::Bool(false)));
+            base.insert("models".into(), Value::Object(probes));
+            if failed {
+                base.insert("status".into(), json!("degraded"));
+            }
+        }
     }
     Ok(Json(m))
+}
+
+/// `/health` query parameters.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct HealthQuery {
+    #[serde(default)]
+    pub deep: bool,
+}
+
+/// Time allowed to each model probe.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Reachability of the models, measured: a naive context-only retrieval exercises the
+/// embedder and the vector store; a one-line uncached completion exercises the LLM.
+async fn probe_models(ws: &Workspace) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    let rag = &ws.rag;
+    let mut p = QueryParam::from_defaults(&rag.config().query);
+    p.mode = QueryMode::Naive;
+    p.only_need_context = true;
+    p.chunk_top_k = 1;
+    let t = Instant::now();
+    let r = tokio::time::timeout(PROBE_TIMEOUT, rag.query("health check probe", &p)).await;
+    out.insert(
+        "embedding".into(),
+        probe_json(
+            t,
+            r.map_err(|_| "timed out".to_string())
+                .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string())),
+        ),
+    );
+    match rag.query_model() {
+        None => {
+            out.insert("llm".into(), json!({"configured": false}));
+        }
+        Some(llm) => {
+            let req = ChatRequest {
+                prompt: "Reply with the single word OK.".into(),
+                ..Default::default()
+            };
+            let t = Instant::now();
+            let r = tokio::time::timeout(PROBE_TIMEOUT, llm.complete(&req)).await;
+            out.insert(
+                "llm".into(),
+                probe_json(
+                    t,
+                    r.map_err(|_| "timed out".to_string())
+                        .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string())),
+                ),
+            );
+        }
+    }
+    out
+}
+
+fn probe_json(started: Instant, r: Result<(), String>) -> Value {
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    match r {
+        Ok(()) => json!({"reachable": true, "latency_ms": ms}),
+        Err(e) => json!({"reachable": false, "latency_ms": ms, "error": e}),
+    }
 }
 
 /// `GET /metrics`: Prometheus text format.
