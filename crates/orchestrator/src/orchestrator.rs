@@ -81,10 +81,11 @@ impl Core {
 
     /// Delivers an outcome to everyone waiting for `key`, and keeps a vector in process.
     pub fn complete(&self, key: &CacheKey, outcome: Outcome) {
-        let waiters = lock(&self.inflight).remove(key).unwrap_or_default();
+        // Cached before the in-flight entry goes: a caller that finds no entry finds the vector.
         if let Ok(v) = &outcome {
             self.memory.put(key.clone(), Arc::from(v.as_slice()));
         }
+        let waiters = lock(&self.inflight).remove(key).unwrap_or_default();
         self.metrics.active_delta(-(waiters.len() as i64));
         for w in waiters {
             let _ = w.send(outcome.clone());
@@ -271,6 +272,7 @@ impl BatchingEmbedder {
         let mut receivers = Vec::with_capacity(texts.len());
         let mut to_queue = Vec::new();
         let mut misses = 0;
+        let mut late_hits = 0;
         {
             let mut inflight = lock(&core.inflight);
             for (i, r) in ready.into_iter().enumerate() {
@@ -281,23 +283,31 @@ impl BatchingEmbedder {
                         let _ = tx.send(Ok(v));
                         core.metrics.active_delta(-1);
                     }
-                    None => {
-                        misses += 1;
-                        match inflight.get_mut(&keys[i]) {
-                            Some(waiters) => {
-                                waiters.push(tx);
-                                core.metrics.deduplicated();
+                    None => match inflight.get_mut(&keys[i]) {
+                        Some(waiters) => {
+                            misses += 1;
+                            waiters.push(tx);
+                            core.metrics.deduplicated();
+                        }
+                        // It may have finished while this call looked in Redis.
+                        None => match core.memory.get(&keys[i]) {
+                            Some(v) => {
+                                let _ = tx.send(Ok(v.to_vec()));
+                                core.metrics.active_delta(-1);
+                                late_hits += 1;
                             }
                             None => {
+                                misses += 1;
                                 inflight.insert(keys[i].clone(), vec![tx]);
                                 to_queue.push(i);
                             }
-                        }
-                    }
+                        },
+                    },
                 }
             }
         }
         core.metrics.miss(misses);
+        core.metrics.hit(CacheLevel::Memory, late_hits);
         let items: Vec<(CacheKey, String, EmbedPurpose, Priority)> = to_queue
             .into_iter()
             .map(|i| (keys[i].clone(), texts[i].clone(), purpose, priority))
