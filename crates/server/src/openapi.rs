@@ -35,6 +35,7 @@ use crate::serve::AppState;
         routes::documents::ingest::text,
         routes::documents::ingest::texts,
         routes::documents::ingest::scan,
+        routes::documents::ingest::scan_status,
         routes::documents::ingest::supported,
         routes::documents::status::paginated,
         routes::documents::status::status_counts,

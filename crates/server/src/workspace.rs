@@ -43,6 +43,8 @@ pub struct Workspace {
     pub cache: QueryCache,
     /// Where this workspace's uploads go and what `/documents/scan` reads.
     pub input_dir: PathBuf,
+    /// Records of recent `/documents/scan` runs, newest last.
+    pub scans: std::sync::Mutex<std::collections::VecDeque<serde_json::Value>>,
     closer: Box<dyn Closer>,
 }
 
@@ -117,6 +119,7 @@ impl Workspaces {
                 self.cfg.query_cache_size,
             ),
             input_dir,
+            scans: Default::default(),
             closer: opened.closer,
         });
         self.open

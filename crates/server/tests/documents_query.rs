@@ -236,9 +236,18 @@ async fn upload_saves_in_the_input_folder_and_refuses_escapes() {
     let (code, v) = s.post("/documents/scan", "", json!({})).await;
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["status"], "scanning_started");
-    s.wait_track("", v["track_id"].as_str().unwrap()).await;
+    let scan_track = v["track_id"].as_str().unwrap().to_string();
+    s.wait_track("", &scan_track).await;
     let (_, c) = s.get("/documents/status_counts", "").await;
     assert_eq!(c["status_counts"]["processed"], 2);
+    let (code, r) = s
+        .get(&format!("/documents/scan/status/{scan_track}"), "")
+        .await;
+    assert_eq!(code, 200, "{r}");
+    assert_eq!(r["status"], "completed");
+    assert_eq!(r["counts"]["enqueued"], 1, "{r}");
+    assert_eq!(r["counts"]["already_known"], 1, "{r}");
+    assert_eq!(s.get("/documents/scan/status/scan_nope", "").await.0, 404);
     s.stop().await;
 }
 

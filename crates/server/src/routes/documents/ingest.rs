@@ -317,6 +317,7 @@ pub async fn scan(Ws(ws): Ws) -> ApiResult<Json<Value>> {
     let files = tokio::task::spawn_blocking(move || read_folder(&dir, max))
         .await
         .map_err(|e| ApiError::Internal(format!("scan failed: {e}")))?;
+    let found = files.len();
     let mut docs = Vec::new();
     for (name, text) in files {
         if ws
@@ -337,11 +338,43 @@ pub async fn scan(Ws(ws): Ws) -> ApiResult<Json<Value>> {
     if n > 0 {
         enqueue(&ws, docs, &track).await?;
     }
+    let now = lightrag_core::types::now_iso();
+    let record = json!({
+        "track_id": track, "status": "completed",
+        "counts": {"found": found, "enqueued": n, "already_known": found - n},
+        "counters_dropped": 0, "samples": {}, "created_at": now, "updated_at": now, "version": 1,
+        "message": format!("{n} new file(s) enqueued; their processing is tracked by this track id"),
+    });
+    if let Ok(mut scans) = ws.scans.lock() {
+        if scans.len() >= 100 {
+            scans.pop_front();
+        }
+        scans.push_back(record);
+    }
     Ok(Json(json!({
         "status": "scanning_started",
         "message": format!("Scanning started: {n} new file(s) enqueued"),
         "track_id": track,
     })))
+}
+
+/// `GET /documents/scan/status/{track_id}`: what a scan found (scans run within their
+/// request here, so a known scan is always `completed`).
+#[utoipa::path(get, path = "/documents/scan/status/{track_id}", tag = "documents", params(("track_id" = String, Path, description = "Track id returned by /documents/scan")), responses((status = 200, description = "The scan record"), (status = 404, description = "Unknown scan")))]
+pub async fn scan_status(
+    Ws(ws): Ws,
+    axum::extract::Path(track_id): axum::extract::Path<String>,
+) -> ApiResult<Json<Value>> {
+    let found = ws.scans.lock().ok().and_then(|scans| {
+        scans
+            .iter()
+            .rev()
+            .find(|r| r["track_id"] == track_id.as_str())
+            .cloned()
+    });
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no scan with track id '{track_id}'")))
 }
 
 /// The readable text files directly in `dir` (unreadable or oversized ones are logged).

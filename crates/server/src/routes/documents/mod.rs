@@ -44,6 +44,10 @@ pub fn router(cfg: &ServerConfig) -> Router<AppState> {
             post(ingest::texts).layer(limit(cfg.max_text_body_bytes)),
         )
         .route("/documents/scan", post(ingest::scan))
+        .route(
+            "/documents/scan/status/{track_id}",
+            get(ingest::scan_status),
+        )
         .route("/documents/supported_file_types", get(ingest::supported))
         .route("/documents/paginated", post(status::paginated))
         .route("/documents/status_counts", get(status::status_counts))
