@@ -27,19 +27,10 @@ fn http(addr: &str, method: &str, path: &str, body: &str) -> String {
     out
 }
 
-#[test]
-fn binary_announces_port_and_serves_script() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let script = dir.path().join("script.json");
-    std::fs::write(
-        &script,
-        r#"{"rules": [{"match": "boom", "status": 503, "fail_times": 1, "reply": "recovered"}],
-            "default_reply": "scripted default"}"#,
-    )
-    .expect("write script");
+/// Starts the binary with `args`; returns it (killed on drop) and the address it announced.
+fn start(args: &[&str]) -> (Kill, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_lightrag-test-llm"))
-        .args(["--port", "0", "--embed-dim", "16", "--script"])
-        .arg(&script)
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn");
@@ -54,6 +45,21 @@ fn binary_announces_port_and_serves_script() {
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
         .to_string();
+    (child, addr)
+}
+
+#[test]
+fn binary_announces_port_and_serves_script() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("script.json");
+    std::fs::write(
+        &script,
+        r#"{"rules": [{"match": "boom", "status": 503, "fail_times": 1, "reply": "recovered"}],
+            "default_reply": "scripted default"}"#,
+    )
+    .expect("write script");
+    let script = script.to_string_lossy();
+    let (_server, addr) = start(&["--port", "0", "--embed-dim", "16", "--script", &script]);
     assert!(addr.starts_with("127.0.0.1:"));
 
     let chat =
@@ -93,25 +99,14 @@ fn binary_serves_real_embeddings_with_the_local_model() {
         eprintln!("SKIPPED: no local model in {}", dir.display());
         return;
     }
-    let child = Command::new(env!("CARGO_BIN_EXE_lightrag-test-llm"))
-        .args([
-            "--port",
-            "0",
-            "--embedder",
-            "local",
-            "--embed-parallel",
-            "1",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut child = Kill(child);
-    let stdout = child.0.stdout.take().expect("stdout");
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("first line");
-    let addr = first.trim().trim_start_matches("listening on ").to_string();
+    let (_server, addr) = start(&[
+        "--port",
+        "0",
+        "--embedder",
+        "local",
+        "--embed-parallel",
+        "1",
+    ]);
     let embed = http(
         &addr,
         "POST",

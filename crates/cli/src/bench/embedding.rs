@@ -362,56 +362,40 @@ async fn phase(
 fn comparison(before: &Phase, after: &Phase) -> String {
     let n = before.latency.n.max(1) as f64;
     let fill = after.metrics.as_ref().map_or(1.0, |m| m.avg_batch_size);
-    let pct = |b: f64, a: f64| format!("{:+.1} %", (a - b) / b.max(1e-12) * 100.0);
+    // A row of two measurements with `digits` decimals and the relative change.
+    let row = |label: &str, b: f64, a: f64, digits: usize| {
+        vec![
+            label.to_string(),
+            format!("{b:.digits$}"),
+            format!("{a:.digits$}"),
+            format!("{:+.1} %", (a - b) / b.max(1e-12) * 100.0),
+        ]
+    };
+    let (bs, as_) = (&before.server, &after.server);
     let rows = vec![
-        vec![
-            "network calls".into(),
-            before.server.calls.to_string(),
-            after.server.calls.to_string(),
-            pct(before.server.calls as f64, after.server.calls as f64),
-        ],
-        vec![
-            "texts the model embedded".into(),
-            before.server.texts.to_string(),
-            after.server.texts.to_string(),
-            pct(before.server.texts as f64, after.server.texts as f64),
-        ],
-        vec![
-            "wall time (s)".into(),
-            format!("{:.2}", before.wall_s),
-            format!("{:.2}", after.wall_s),
-            pct(before.wall_s, after.wall_s),
-        ],
-        vec![
-            "time per request (ms)".into(),
-            format!("{:.2}", before.wall_s * 1000.0 / n),
-            format!("{:.2}", after.wall_s * 1000.0 / n),
-            pct(before.wall_s, after.wall_s),
-        ],
+        row("network calls", bs.calls as f64, as_.calls as f64, 0),
+        row(
+            "texts the model embedded",
+            bs.texts as f64,
+            as_.texts as f64,
+            0,
+        ),
+        row("wall time (s)", before.wall_s, after.wall_s, 2),
+        row(
+            "time per request (ms)",
+            before.wall_s * 1000.0 / n,
+            after.wall_s * 1000.0 / n,
+            2,
+        ),
         vec![
             "throughput (requests/s)".into(),
             format!("{:.1}", n / before.wall_s),
             format!("{:.1}", n / after.wall_s),
             format!("x{:.2}", before.wall_s / after.wall_s.max(1e-12)),
         ],
-        vec![
-            "latency p50 (ms)".into(),
-            format!("{:.0}", before.latency.p50),
-            format!("{:.0}", after.latency.p50),
-            pct(before.latency.p50, after.latency.p50),
-        ],
-        vec![
-            "latency p99 (ms)".into(),
-            format!("{:.0}", before.latency.p99),
-            format!("{:.0}", after.latency.p99),
-            pct(before.latency.p99, after.latency.p99),
-        ],
-        vec![
-            "model compute (s)".into(),
-            format!("{:.2}", before.server.compute_s),
-            format!("{:.2}", after.server.compute_s),
-            pct(before.server.compute_s, after.server.compute_s),
-        ],
+        row("latency p50 (ms)", before.latency.p50, after.latency.p50, 0),
+        row("latency p99 (ms)", before.latency.p99, after.latency.p99, 0),
+        row("model compute (s)", bs.compute_s, as_.compute_s, 2),
         vec![
             "texts per call (batch fill)".into(),
             "1.0".into(),
