@@ -231,3 +231,37 @@ async fn deep_health_probes_the_models() {
     assert_eq!(h["status"], "healthy");
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_with_progress_lines() {
+    let s = server().await;
+    let q = json!({"query": "Who runs the Orin ferry?", "include_progress": true});
+    let resp = s
+        .req(reqwest::Method::POST, "/query/stream", "")
+        .json(&q)
+        .send()
+        .await
+        .unwrap();
+    let lines = ndjson(resp).await;
+    assert_eq!(lines[0]["progress"], "extracting_keywords", "{lines:?}");
+    assert_eq!(lines[1]["progress"], "generating_response", "{lines:?}");
+    assert_eq!(lines[2]["references"][0]["file_path"], "ferry.txt");
+    assert!(lines.last().unwrap()["response_time"].is_number());
+    // With progress on, the response has started: a failure is an `error` line.
+    let resp = s
+        .req(reqwest::Method::POST, "/query/stream", "")
+        .json(&json!({"query": "ab", "include_progress": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let lines = ndjson(resp).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["error"].as_str().is_some_and(|e| e.contains("too short"))),
+        "{lines:?}"
+    );
+    assert!(lines.last().unwrap()["response_time"].is_number());
+    s.stop().await;
+}

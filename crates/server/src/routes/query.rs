@@ -59,6 +59,9 @@ pub struct QueryRequest {
     pub include_references: bool,
     #[serde(default)]
     pub include_chunk_content: bool,
+    /// `/query/stream` only: `{"progress": step}` lines first and `{"response_time"}` last.
+    #[serde(default, skip_serializing)]
+    pub include_progress: bool,
     #[serde(default)]
     #[serde(skip_serializing)]
     pub stream: Option<bool>,
@@ -239,6 +242,7 @@ fn ndjson(lines: impl futures::Stream<Item = Value> + Send + 'static) -> Respons
 pub async fn query_stream(Ws(ws): Ws, ApiJson(req): ApiJson<QueryRequest>) -> ApiResult<Response> {
     let started = Instant::now();
     let key = req.cache_key("answer");
+    let progress = req.include_progress;
     if let Some(hit) = ws.cache.get(&key) {
         observe_query(started, mode_name(&req), true);
         let mut v = (*hit).clone();
@@ -247,31 +251,80 @@ pub async fn query_stream(Ws(ws): Ws, ApiJson(req): ApiJson<QueryRequest>) -> Ap
                 o.remove("references");
             }
         }
-        return Ok(ndjson(futures::stream::once(async move { v })));
+        let mut lines = vec![v];
+        if progress {
+            lines.push(json!({"response_time": started.elapsed().as_secs_f64()}));
+        }
+        return Ok(ndjson(futures::stream::iter(lines)));
     }
     let mut param = req.to_param(&ws)?;
     param.stream = req.stream.unwrap_or(true);
     let generation = ws.cache.generation();
-    let out = ws
-        .rag
-        .query_stream(&req.query, &param)
-        .await
-        .map_err(ApiError::from_query)?;
+    if !progress {
+        let out = ws
+            .rag
+            .query_stream(&req.query, &param)
+            .await
+            .map_err(ApiError::from_query)?;
+        return Ok(ndjson(answer_lines(ws, req, out, key, generation, started)));
+    }
+    // With progress lines the response starts at once; a failure becomes an `error` line.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Value>(16);
+    tokio::spawn(async move {
+        let _ = tx.send(json!({"progress": "extracting_keywords"})).await;
+        match ws.rag.query_stream(&req.query, &param).await {
+            Err(e) => {
+                let _ = tx.send(json!({"error": e.to_string()})).await;
+            }
+            Ok(out) => {
+                if out.stream.is_some() {
+                    let _ = tx.send(json!({"progress": "generating_response"})).await;
+                }
+                let mut lines = answer_lines(ws, req, out, key, generation, started);
+                while let Some(line) = lines.next().await {
+                    if tx.send(line).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = tx
+            .send(json!({"response_time": started.elapsed().as_secs_f64()}))
+            .await;
+    });
+    Ok(ndjson(receiver_stream(rx)))
+}
+
+fn receiver_stream(
+    rx: tokio::sync::mpsc::Receiver<Value>,
+) -> impl futures::Stream<Item = Value> + Send + 'static {
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) })
+}
+
+/// The NDJSON lines of an answer: one line when it is complete at once, else references
+/// first and then the pieces; a streamed answer is cached whole once it has arrived.
+fn answer_lines(
+    ws: Arc<Workspace>,
+    req: QueryRequest,
+    out: lightrag_core::query::QueryOutput,
+    key: String,
+    generation: u64,
+    started: Instant,
+) -> futures::stream::BoxStream<'static, Value> {
     let whole = answer_json(&req, &out.result);
+    let mode = mode_name(&req);
     let Some(mut stream) = out.stream else {
         ws.cache.put(key, generation, whole.clone());
-        observe_query(started, mode_name(&req), false);
+        observe_query(started, mode, false);
         let mut v = whole;
         if !req.include_references {
             if let Some(o) = v.as_object_mut() {
                 o.remove("references");
             }
         }
-        return Ok(ndjson(futures::stream::once(async move { v })));
+        return futures::stream::once(async move { v }).boxed();
     };
-    let mode = mode_name(&req);
     let (tx, rx) = tokio::sync::mpsc::channel::<Value>(16);
-    let ws2: Arc<Workspace> = ws.clone();
     tokio::spawn(async move {
         if req.include_references
             && tx
@@ -304,12 +357,10 @@ pub async fn query_stream(Ws(ws): Ws, ApiJson(req): ApiJson<QueryRequest>) -> Ap
             // The whole answer, so the next identical question is served from the cache.
             let mut v = whole;
             v["response"] = json!(text);
-            ws2.cache.put(key, generation, v);
+            ws.cache.put(key, generation, v);
         }
     });
-    let lines =
-        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) });
-    Ok(ndjson(lines))
+    receiver_stream(rx).boxed()
 }
 
 /// LightRAG's `/query/data` failure shape.
