@@ -46,6 +46,7 @@ use crate::serve::AppState;
         routes::documents::manage::clear_cache,
         routes::documents::manage::reprocess_failed,
         routes::documents::manage::cancel_pipeline,
+        routes::documents::manage::force_reset,
         routes::graph::label_list,
         routes::graph::label_popular,
         routes::graph::label_search,

@@ -153,7 +153,8 @@ pub fn build_app(state: AppState) -> Router {
         .route("/health", get(routes::health::health))
         .route("/auth-status", get(auth::auth_status))
         .route("/login", post(auth::login))
-        .route("/auth/verify", get(auth::verify));
+        .route("/auth/verify", get(auth::verify))
+        .route("/ui/customization", get(routes::health::ui_customization));
     if cfg.enable_api_docs {
         public = public.merge(crate::openapi::router());
     }

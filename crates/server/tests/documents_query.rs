@@ -298,6 +298,23 @@ async fn delete_clear_and_the_query_cache_follow_the_documents() {
 
     let (code, v) = s.post("/documents/clear_cache", "", json!({})).await;
     assert_eq!((code, v["status"].as_str()), (200, Some("success")));
+    let (code, _) = s
+        .post("/documents/recovery/force_reset", "", json!({}))
+        .await;
+    assert_eq!(code, 400, "confirm needed");
+    let (code, v) = s
+        .post(
+            "/documents/recovery/force_reset",
+            "",
+            json!({"confirm": true}),
+        )
+        .await;
+    assert_eq!(
+        (code, v["status"].as_str()),
+        (200, Some("no_recovery_required"))
+    );
+    let (code, v) = s.get("/ui/customization", "").await;
+    assert_eq!((code, v["customized"].as_bool()), (200, Some(false)));
     let (code, v) = s.post("/documents/reprocess_failed", "", json!({})).await;
     assert_eq!(
         (code, v["status"].as_str()),

@@ -231,3 +231,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     )
         .into_response()
 }
+
+/// `GET /ui/customization`: the WebUI branding bundle LightRAG serves; none here.
+pub async fn ui_customization(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"customized": false,
+                "brand": {"title": state.cfg.webui_title, "description": state.cfg.webui_description}}))
+}

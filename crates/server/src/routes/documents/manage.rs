@@ -214,3 +214,25 @@ pub async fn cancel_pipeline(Ws(ws): Ws) -> Json<Value> {
         Json(json!({"status": "not_busy", "message": "No documents are being processed"}))
     }
 }
+
+/// `POST /documents/recovery/force_reset` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ForceReset {
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+/// `POST /documents/recovery/force_reset`: LightRAG fences a workspace after a crashed
+/// destructive job; here every job's state is in the stores and resumes by itself, so there
+/// is never a fence to lift.
+#[utoipa::path(post, path = "/documents/recovery/force_reset", tag = "documents", request_body = ForceReset, responses((status = 200, description = "Nothing to reset"), (status = 400, description = "confirm is not true")))]
+pub async fn force_reset(Ws(_ws): Ws, ApiJson(req): ApiJson<ForceReset>) -> ApiResult<Json<Value>> {
+    if !req.confirm {
+        return Err(ApiError::BadRequest(
+            "set \"confirm\": true to reset".into(),
+        ));
+    }
+    Ok(Json(json!({"status": "no_recovery_required",
+        "message": "No recovery fence: interrupted work resumes from the stores by itself",
+        "cancelled_manual_retries": 0})))
+}

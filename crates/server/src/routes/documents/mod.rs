@@ -67,4 +67,5 @@ pub fn router(cfg: &ServerConfig) -> Router<AppState> {
             post(manage::reprocess_failed),
         )
         .route("/documents/cancel_pipeline", post(manage::cancel_pipeline))
+        .route("/documents/recovery/force_reset", post(manage::force_reset))
 }
