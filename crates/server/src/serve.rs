@@ -196,8 +196,7 @@ pub async fn serve(
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(signal);
-    let server = tokio::spawn(async move { server.await });
-    let mut server = server;
+    let mut server = tokio::spawn(async move { server.await });
     tokio::select! {
         r = &mut server => {
             r.map_err(std::io::Error::other)??;
