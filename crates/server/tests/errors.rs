@@ -97,15 +97,38 @@ async fn upload_over_the_limit_is_413() {
     s.stop().await;
 }
 
+/// A model that takes two seconds to answer.
+struct SlowChat;
+
+#[async_trait::async_trait]
+impl lightrag_core::ports::ChatModel for SlowChat {
+    fn identity(&self) -> String {
+        "slow".into()
+    }
+    async fn complete(
+        &self,
+        _: &lightrag_core::ports::ChatRequest,
+    ) -> lightrag_core::Result<String> {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        Ok("late".into())
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_requests_time_out_as_json() {
-    // The timeout applies until the response starts; a 0.000001 s limit trips at once.
-    let s = TestServer::start(&[("TIMEOUT", "0.000001")]).await;
+    let s =
+        TestServer::start_with(&[("TIMEOUT", "0.3")], Some(std::sync::Arc::new(SlowChat))).await;
+    let t = std::time::Instant::now();
     let (code, v) = s
-        .post("/query", "", json!({"query": "Who runs the ferry?"}))
+        .post(
+            "/api/generate",
+            "",
+            json!({"prompt": "hello", "stream": false}),
+        )
         .await;
     assert_eq!(code, 504, "{v}");
     assert!(v["detail"].is_string());
+    assert!(t.elapsed() < std::time::Duration::from_millis(1500));
     s.stop().await;
 }
 
