@@ -300,3 +300,48 @@ async fn orchestrator_health_and_metrics_show_through_the_server() {
     s.terminate();
     assert!(s.wait_exit(Duration::from_secs(30)).success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_e2e_loads_a_running_server_without_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path(), &[("EMBEDDING_BINDING", "hashing")]);
+    let url = s.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_lightrag"))
+            .args(["bench", "--component", "e2e", "--url", &url])
+            .args([
+                "--docs",
+                "5",
+                "--doc-tokens",
+                "200",
+                "--queries",
+                "40",
+                "--concurrency",
+                "4",
+                "--json",
+            ])
+            .current_dir(std::env::temp_dir())
+            .output()
+            .expect("run bench")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(&stdout).expect("JSON report");
+    assert_eq!(v["failed"], 0);
+    let phases = v["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 4);
+    assert!(
+        phases
+            .iter()
+            .all(|p| p["per_second"].as_f64().unwrap() > 0.0),
+        "{v}"
+    );
+    s.terminate();
+    assert!(s.wait_exit(Duration::from_secs(30)).success());
+}
