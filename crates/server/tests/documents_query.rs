@@ -280,6 +280,29 @@ async fn delete_clear_and_the_query_cache_follow_the_documents() {
         .delete("/documents/delete_document", "", json!({"doc_ids": []}))
         .await;
     assert_eq!(code, 422);
+    // Unknown documents: the deletion runs and says so in the pipeline history.
+    let (code, v) = s
+        .delete(
+            "/documents/delete_document",
+            "",
+            json!({"doc_ids": ["doc-unknown"]}),
+        )
+        .await;
+    assert_eq!(
+        (code, v["status"].as_str()),
+        (200, Some("deletion_started"))
+    );
+    s.wait_idle("").await;
+    let (_, ps) = s.get("/documents/pipeline_status", "").await;
+    assert!(
+        ps["latest_message"]
+            .as_str()
+            .unwrap()
+            .contains("Cannot delete doc-unknown"),
+        "{ps}"
+    );
+    let (code, t) = s.get("/documents/track_status/insert_nope", "").await;
+    assert_eq!((code, t["total_count"].as_u64()), (200, Some(0)));
 
     s.insert("", TRUST, "trust.txt").await;
     let (code, v) = send(s.req(reqwest::Method::DELETE, "/documents", "")).await;
