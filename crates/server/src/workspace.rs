@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
+use lightrag_core::types::DocStatus;
 use lightrag_core::Rag;
 
 use crate::config::ServerConfig;
@@ -127,7 +128,14 @@ impl Workspaces {
             .unwrap_or_else(|p| p.into_inner())
             .insert(name.to_string(), ws.clone());
         tracing::info!(workspace = name, "workspace opened");
-        ws.process_in_background();
+        // Resume what an earlier run left; an idle workspace keeps its job slot free.
+        let counts = ws.rag.stores().doc_status.counts().await?;
+        let waiting = [DocStatus::Pending, DocStatus::Processing]
+            .iter()
+            .any(|s| counts.get(s).is_some_and(|n| *n > 0));
+        if waiting {
+            ws.process_in_background();
+        }
         Ok(ws)
     }
 

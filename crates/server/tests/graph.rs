@@ -164,3 +164,70 @@ async fn labels_subgraphs_and_edits() {
     assert_eq!(code, 404);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merging_moves_relations_and_joins_the_ones_that_meet() {
+    let s = TestServer::start(&[]).await;
+    for (name, d) in [
+        ("Xa", "x desc"),
+        ("Ya", "y desc"),
+        ("Za", "z desc"),
+        ("Wa", "w desc"),
+    ] {
+        let (code, v) = s
+            .post(
+                "/graph/entity/create",
+                "",
+                json!({"entity_name": name, "entity_data": {"description": d}}),
+            )
+            .await;
+        assert_eq!(code, 200, "{v}");
+    }
+    for (a, b, w, k) in [
+        ("Xa", "Za", 1.0, "k1"),
+        ("Ya", "Za", 2.0, "k2"),
+        ("Xa", "Ya", 5.0, "k3"),
+        ("Xa", "Wa", 1.5, "k4"),
+    ] {
+        let (code, v) = s
+            .post(
+                "/graph/relation/create",
+                "",
+                json!({"source_entity": a, "target_entity": b,
+                "relation_data": {"description": format!("{a}-{b}"), "keywords": k, "weight": w}}),
+            )
+            .await;
+        assert_eq!(code, 200, "{v}");
+    }
+    let (code, v) = s
+        .post(
+            "/graph/entities/merge",
+            "",
+            json!({"entities_to_change": ["Xa"], "entity_to_change_into": "Ya"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["data"]["description"], "y desc<SEP>x desc");
+    let (_, e) = s.get("/graph/entity/exists?name=Xa", "").await;
+    assert_eq!(e["exists"], false);
+    let (_, g) = s.get("/graphs?label=Ya&max_depth=1", "").await;
+    let edges = g["edges"].as_array().unwrap();
+    let find = |a: &str, b: &str| {
+        edges
+            .iter()
+            .find(|e| {
+                (e["source"] == a && e["target"] == b) || (e["source"] == b && e["target"] == a)
+            })
+            .cloned()
+    };
+    let yz = find("Ya", "Za").expect("Ya-Za");
+    assert_eq!(yz["properties"]["weight"], 3.0, "weights add: {yz}");
+    assert_eq!(yz["properties"]["keywords"], "k1,k2");
+    assert!(find("Ya", "Wa").is_some(), "Xa's relation moved to Ya");
+    assert!(
+        edges.iter().all(|e| e["source"] != e["target"]),
+        "the Xa-Ya relation became a loop and went"
+    );
+    assert_eq!(edges.len(), 2, "{g}");
+    s.stop().await;
+}

@@ -332,10 +332,12 @@ impl Rag {
         };
         let edges = self.stores.graph.node_edges(&names, usize::MAX).await?;
         let moving: BTreeSet<&str> = names.iter().map(String::as_str).collect();
-        let mut old_pairs = BTreeSet::new();
+        // An edge between two merged names is listed under both: take each edge once.
+        let originals: BTreeMap<(String, String), &Relation> =
+            edges.values().flatten().map(|r| (r.pair(), r)).collect();
+        let old_pairs: BTreeSet<(String, String)> = originals.keys().cloned().collect();
         let mut new_edges: BTreeMap<(String, String), Relation> = BTreeMap::new();
-        for r in edges.values().flatten() {
-            old_pairs.insert(r.pair());
+        for r in originals.values() {
             let end = |n: &str| {
                 if moving.contains(n) {
                     target.clone()
@@ -350,7 +352,7 @@ impl Rag {
             let (s, t) = sorted_pair(&a, &b);
             let key = (s.to_string(), t.to_string());
             match new_edges.get_mut(&key) {
-                Some(e) if e.pair() != r.pair() => {
+                Some(e) => {
                     e.weight += r.weight;
                     e.description = join_unique([e.description.as_str(), r.description.as_str()]);
                     e.source_id = join_unique([e.source_id.as_str(), r.source_id.as_str()]);
@@ -364,9 +366,8 @@ impl Rag {
                         .collect();
                     e.keywords = kw.into_iter().collect::<Vec<_>>().join(",");
                 }
-                Some(_) => {}
                 None => {
-                    let mut e = r.clone();
+                    let mut e = (*r).clone();
                     e.src_id = key.0.clone();
                     e.tgt_id = key.1.clone();
                     new_edges.insert(key, e);
