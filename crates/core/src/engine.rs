@@ -40,6 +40,8 @@ pub struct Rag {
     /// The chat models by role; `None` gives extractive answers and offline keywords.
     pub(crate) chat: Option<ChatModels>,
     pub(crate) tokenizer: Arc<dyn Tokenizer>,
+    /// Token counts of query context pieces already seen.
+    pub(crate) token_memo: crate::query::token_memo::TokenMemo,
     pub(crate) embed_cache: Option<EmbeddingCache>,
     /// Time spent per ingest stage.
     pub(crate) timings: crate::timings::Timings,
@@ -67,6 +69,7 @@ impl Rag {
             extractor,
             chat: None,
             tokenizer: Arc::new(TiktokenTokenizer::o200k()),
+            token_memo: Default::default(),
             embed_cache,
             timings: Default::default(),
             merge_lock: tokio::sync::Mutex::new(()),

@@ -8,6 +8,7 @@ pub mod context;
 pub mod keywords;
 pub mod retrieve;
 pub mod run;
+pub mod token_memo;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -138,7 +138,8 @@ impl Rag {
         }
 
         // Token budgets of the graph sections, whole rows only.
-        let tok = self.tokenizer.as_ref();
+        let counter = self.token_memo.counter(self.tokenizer.as_ref());
+        let tok: &dyn crate::tokenizer::Tokenizer = &counter;
         let ent_rows: Vec<String> = entities
             .iter()
             .map(|e| {
@@ -262,7 +263,8 @@ impl Rag {
             return Ok(no_result(param.mode, keywords).into());
         }
         let chunks: Vec<ContextChunk> = hits.iter().map(ContextChunk::from_hit).collect();
-        let tok = self.tokenizer.as_ref();
+        let counter = self.token_memo.counter(self.tokenizer.as_ref());
+        let tok: &dyn crate::tokenizer::Tokenizer = &counter;
         let sys = render(
             NAIVE_RAG_RESPONSE,
             &[
@@ -311,7 +313,8 @@ impl Rag {
             chunks.truncate(param.chunk_top_k);
         }
         let (_, refs) = build_references(&chunks);
-        let tok = self.tokenizer.as_ref();
+        let counter = self.token_memo.counter(self.tokenizer.as_ref());
+        let tok: &dyn crate::tokenizer::Tokenizer = &counter;
         let mut total = 0usize;
         let mut keep = chunks.len();
         for (i, (c, r)) in chunks.iter().zip(&refs).enumerate() {
