@@ -180,20 +180,16 @@ impl Workspace {
             started: Mutex::new(HashMap::new()),
         });
         let rag = self.rag.clone();
-        // The engine's processing future is not provably `Send` (a compiler limit with its
-        // async closures), so it runs on a blocking thread that drives it on this runtime.
-        // A panic inside the engine frees the slot instead of wedging it.
-        let handle = tokio::runtime::Handle::current();
+        // A task of its own, so that a panic inside the engine frees the slot instead of
+        // wedging it.
         let mut stop = self.pipeline.stopping.subscribe();
         let mut cancel = self.pipeline.cancel.subscribe();
-        let run = tokio::task::spawn_blocking(move || {
-            handle.block_on(async move {
-                tokio::select! {
-                    r = rag.process_pending(reporter) => Some(r),
-                    _ = stop.wait_for(|s| *s) => None,
-                    _ = cancel.wait_for(|c| *c) => None,
-                }
-            })
+        let run = tokio::spawn(async move {
+            tokio::select! {
+                r = rag.process_pending(reporter) => Some(r),
+                _ = stop.wait_for(|s| *s) => None,
+                _ = cancel.wait_for(|c| *c) => None,
+            }
         })
         .await;
         match run {

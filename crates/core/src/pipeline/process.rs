@@ -215,9 +215,12 @@ impl Rag {
 
         // Stage 3: extraction, each chunk's result committed as soon as it is known.
         let extractor_id = extractor_id.as_str();
-        let results: Vec<Result<(ChunkExtraction, bool)>> = stream::iter(chunks.iter())
-            .map(|c| async move {
-                let r = self.extract_cached(c, extractor_id).await;
+        // By index, not by `&Chunk`: a closure taking a reference makes the whole future
+        // lose `Send` (a known limit of the compiler with higher-ranked closures).
+        let chunk_list = &chunks;
+        let results: Vec<Result<(ChunkExtraction, bool)>> = stream::iter(0..chunks.len())
+            .map(|i| async move {
+                let r = self.extract_cached(&chunk_list[i], extractor_id).await;
                 progress.event(ProgressEvent::ChunkExtracted {
                     doc_id: id.to_string(),
                 });
@@ -342,4 +345,12 @@ pub(crate) fn cached_extraction(cached: &Value, chunk: &Chunk) -> Option<ChunkEx
         r.file_path = chunk.file_path.clone();
     }
     Some(ex)
+}
+
+/// The server runs `process_pending` on its own tasks, which need a `Send` future.
+#[allow(dead_code)]
+fn process_pending_is_send(rag: &Rag) {
+    fn assert_send<T: Send>(_: &T) {}
+    let run = rag.process_pending(std::sync::Arc::new(NoProgress));
+    assert_send(&run);
 }
