@@ -268,6 +268,21 @@ fn branding(cfg: &ServerConfig) -> serde_json::Map<String, Value> {
     m
 }
 
+/// Without accounts, LightRAG hands every caller a guest token: its fields, added to `m`.
+fn guest_access(cfg: &ServerConfig, m: &mut serde_json::Map<String, Value>) -> ApiResult<()> {
+    m.insert(
+        "access_token".into(),
+        json!(create_token(cfg, "guest", "guest")?),
+    );
+    m.insert("token_type".into(), json!("bearer"));
+    m.insert("auth_mode".into(), json!("disabled"));
+    m.insert(
+        "message".into(),
+        json!("Authentication is disabled. Using guest access."),
+    );
+    Ok(())
+}
+
 /// `GET /auth-status`.
 #[utoipa::path(get, path = "/auth-status", tag = "auth", responses((status = 200, description = "Whether login is configured; a guest token when it is not")))]
 pub async fn auth_status(State(state): State<AppState>) -> ApiResult<Json<Value>> {
@@ -275,16 +290,7 @@ pub async fn auth_status(State(state): State<AppState>) -> ApiResult<Json<Value>
     let mut m = branding(cfg);
     if cfg.accounts.is_empty() {
         m.insert("auth_configured".into(), json!(false));
-        m.insert(
-            "access_token".into(),
-            json!(create_token(cfg, "guest", "guest")?),
-        );
-        m.insert("token_type".into(), json!("bearer"));
-        m.insert("auth_mode".into(), json!("disabled"));
-        m.insert(
-            "message".into(),
-            json!("Authentication is disabled. Using guest access."),
-        );
+        guest_access(cfg, &mut m)?;
     } else {
         m.insert("auth_configured".into(), json!(true));
         m.insert("auth_mode".into(), json!("enabled"));
@@ -302,16 +308,7 @@ pub async fn login(
     let cfg = &state.cfg;
     let mut m = branding(cfg);
     if cfg.accounts.is_empty() {
-        m.insert(
-            "access_token".into(),
-            json!(create_token(cfg, "guest", "guest")?),
-        );
-        m.insert("token_type".into(), json!("bearer"));
-        m.insert("auth_mode".into(), json!("disabled"));
-        m.insert(
-            "message".into(),
-            json!("Authentication is disabled. Using guest access."),
-        );
+        guest_access(cfg, &mut m)?;
         return Ok(Json(Value::Object(m)));
     }
     let user: String = form.username.chars().take(256).collect();
