@@ -74,7 +74,7 @@ impl Rag {
             .get(doc_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("no document with id {doc_id}")))?;
-        let _guard = self.merge_lock.lock().await;
+        let _guard = self.lock_graph().await;
         let deleted: HashSet<String> = row.chunks_list.iter().cloned().collect();
         let ents = self.stores.kv.get(Namespace::FullEntities, doc_id).await?;
         let rels = self.stores.kv.get(Namespace::FullRelations, doc_id).await?;

@@ -27,6 +27,14 @@ pub fn relation_content(r: &Relation) -> String {
     )
 }
 
+/// Whether a stored vector's metadata says it was embedded from `content`.
+fn embeds(stored: Option<&serde_json::Value>, content: &str) -> bool {
+    stored
+        .and_then(|m| m.get("content"))
+        .and_then(|c| c.as_str())
+        == Some(content)
+}
+
 fn chunk_meta(c: &Chunk) -> serde_json::Value {
     json!({"full_doc_id": c.full_doc_id, "content": c.content, "file_path": c.file_path,
            "chunk_order_index": c.chunk_order_index, "tokens": c.tokens})
@@ -104,6 +112,18 @@ impl Rag {
             prev: last.replace(rx),
             _done: done,
         }
+    }
+
+    /// `merge_lock`, taken once every merge before has written its vectors. Graph edits and
+    /// deletes write or remove vectors directly, and a merge still embedding must not land over
+    /// them; later merges cannot write before them either, as they need the lock to take a turn.
+    pub(crate) async fn lock_graph(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        let lock = self.merge_lock.lock().await;
+        if let Some(prev) = self.next_vector_turn().prev {
+            // An error only means the earlier writer is gone (failed or cancelled): go on.
+            let _ = prev.await;
+        }
+        lock
     }
 
     /// Writes the entity and relation vectors of one merge. The embedding, almost all of the

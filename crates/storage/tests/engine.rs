@@ -620,3 +620,66 @@ async fn concurrent_merges_leave_the_latest_vectors() {
     let report = h.rag.check().await.unwrap();
     assert!(report.is_clean(), "{report:?}");
 }
+
+/// Hashing vectors, but the first call that embeds the hub sleeps, so a document's late vector
+/// write can land after a graph edit made in the meantime.
+struct SlowHubOnce {
+    inner: HashingEmbedder,
+    slept: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl Embedder for SlowHubOnce {
+    fn model_name(&self) -> &str {
+        self.inner.model_name()
+    }
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    async fn embed(&self, texts: &[String], purpose: EmbedPurpose) -> Result<Vec<Vec<f32>>> {
+        if texts.iter().any(|t| t.starts_with("Hub\n")) && !self.slept.swap(true, Ordering::SeqCst)
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        self.inner.embed(texts, purpose).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graph_edit_is_not_undone_by_a_merge_still_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let embedder = Arc::new(SlowHubOnce {
+        inner: HashingEmbedder::new(64),
+        slept: std::sync::atomic::AtomicBool::new(false),
+    });
+    let h = Arc::new(open_with(
+        dir.path(),
+        &[("ENABLE_EMBEDDING_CACHE", "false")],
+        None,
+        embedder,
+    ));
+    h.rag
+        .enqueue(vec![doc("d.txt", "[Hub] met [Guest] on day one.")], "t")
+        .await
+        .unwrap();
+    let worker = h.clone();
+    let run = tokio::spawn(async move { worker.rag.process_pending(Arc::new(NoProgress)).await });
+    // The merge is done well before the document's hub vector (300 ms) is written.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let fields = lightrag_core::api_support::graph_edit::EntityFields {
+        description: Some("Edited by hand.".into()),
+        ..Default::default()
+    };
+    h.rag
+        .edit_entity("Hub", None, &fields, false)
+        .await
+        .unwrap();
+    let report = run.await.unwrap().unwrap();
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(
+        node(&h, "Hub").await.unwrap().description,
+        "Edited by hand."
+    );
+    let check = h.rag.check().await.unwrap();
+    assert!(check.is_clean(), "{check:?}");
+}
