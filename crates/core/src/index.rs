@@ -58,13 +58,7 @@ impl Rag {
         let stored = self.stores.chunks_vdb.get_meta(&ids).await?;
         let todo: Vec<&Chunk> = chunks
             .iter()
-            .filter(|c| {
-                stored
-                    .get(&c.id)
-                    .and_then(|m| m.get("content"))
-                    .and_then(|v| v.as_str())
-                    != Some(c.content.as_str())
-            })
+            .filter(|c| !embeds(stored.get(&c.id), &c.content))
             .collect();
         if todo.is_empty() {
             return Ok(());
@@ -155,13 +149,7 @@ impl Rag {
         let stored = self.vector_store(set).get_meta(&ids).await?;
         let todo: Vec<&(String, String, serde_json::Value)> = items
             .iter()
-            .filter(|(id, content, _)| {
-                stored
-                    .get(id)
-                    .and_then(|m| m.get("content"))
-                    .and_then(|c| c.as_str())
-                    != Some(content.as_str())
-            })
+            .filter(|(id, content, _)| !embeds(stored.get(id), content))
             .collect();
         if todo.is_empty() {
             return Ok(HashMap::new());
@@ -198,18 +186,16 @@ impl Rag {
         let mut reuse = Vec::new();
         let mut fresh = Vec::new();
         for (id, content, meta) in items {
-            match stored.get(&id) {
-                Some(old) if *old == meta => {}
-                _ if embedded.contains_key(&id) => {
-                    let vector = embedded.remove(&id).unwrap_or_default();
-                    records.push(VectorRecord { id, vector, meta });
-                }
-                Some(old)
-                    if old.get("content").and_then(|c| c.as_str()) == Some(content.as_str()) =>
-                {
-                    reuse.push((id, content, meta))
-                }
-                _ => fresh.push((id, content, meta)),
+            let old = stored.get(&id);
+            if old == Some(&meta) {
+                continue;
+            }
+            if let Some(vector) = embedded.remove(&id) {
+                records.push(VectorRecord { id, vector, meta });
+            } else if embeds(old, &content) {
+                reuse.push((id, content, meta));
+            } else {
+                fresh.push((id, content, meta));
             }
         }
         if !reuse.is_empty() {
