@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Regenerates the key table of docs/configuration.md from the KEYS table in
-crates/core/src/config.rs (a unit test checks that every key is documented)."""
+crates/core/src/config/keys.rs (a unit test checks that every key is documented)."""
 import re, pathlib
 
 root = pathlib.Path(__file__).resolve().parent.parent
-src = (root / "crates/core/src/config.rs").read_text()
+src = (root / "crates/core/src/config/keys.rs").read_text()
 block = src[src.index("keys! {"):]
 block = block[: block.index("\n}\n")]
 rows = re.findall(r'"([A-Z_0-9]+)" = "((?:[^"\\]|\\.)*)" : "((?:[^"\\]|\\.)*)"', block)

@@ -1,0 +1,144 @@
+//! Every setting the engine reads: name, default and meaning, in one table. The table is the
+//! source of `docs/configuration.md`'s key list (`scripts/config-doc.py`), and a test checks that
+//! the document names every key.
+
+/// A setting: its name, its default as text, and what it does.
+pub struct Key {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+macro_rules! keys {
+    ($($name:literal = $default:literal : $help:literal),* $(,)?) => {
+        /// Every setting the engine reads.
+        pub const KEYS: &[Key] = &[$(Key { name: $name, default: $default, help: $help }),*];
+    };
+}
+
+keys! {
+    "WORKING_DIR" = "./rag_storage" : "Storage root of the embedded default.",
+    "WORKSPACE" = "" : "Data-isolation namespace: data lives in WORKING_DIR/<workspace>/ when set.",
+    "LIGHTRAG_CONFIG" = "./config.ini" : "Config file (INI: KEY=VALUE lines; a [section] prefixes its keys as SECTION_KEY).",
+    "CHUNK_SIZE" = "1200" : "Tokens per chunk (tiktoken o200k_base).",
+    "CHUNK_OVERLAP_SIZE" = "100" : "Tokens shared by consecutive chunks. CHUNK_OVERLAP (seed 000) is an alias.",
+    "CHUNK_F_SPLIT_BY_CHARACTER" = "" : "Split documents on this sequence before token windows (\\n is a newline).",
+    "CHUNK_F_SPLIT_BY_CHARACTER_ONLY" = "false" : "Each split piece is one chunk; a piece over CHUNK_SIZE fails the document.",
+    "MAX_ASYNC" = "4" : "Concurrent extraction calls (LightRAG's MAX_ASYNC_LLM / MAX_ASYNC).",
+    "MAX_PARALLEL_INSERT" = "3" : "Documents processed at once.",
+    "PROCESSING_THREADS" = "0" : "CPU threads for local model work (seed 000); 0 = all cores.",
+    "EMBEDDING_BINDING" = "local" : "Embedding adapter: `local` (in-process all-MiniLM-L6-v2) or `hashing` (feature hashing, no model: tests and pipeline benchmarks).",
+    "EMBEDDING_MODEL" = "all-MiniLM-L6-v2" : "Embedding model name, recorded in every vector index.",
+    "EMBEDDING_DIM" = "384" : "Embedding dimension of bindings that do not fix it (`hashing`).",
+    "LOCAL_EMBEDDING_MODEL_DIR" = "" : "Directory with config.json, tokenizer.json, model.safetensors; default: the user cache (LIGHTRAG_MODEL_DIR also works).",
+    "EMBEDDING_BATCH_NUM" = "32" : "Texts per embedding call. MAX_EMBED_CHUNK_SIZE (seed 000) is an alias. LightRAG uses 10 for remote APIs; the local model gains from larger batches.",
+    "MAX_EMBED_TOKENS" = "8000" : "Token budget of one embedding call (seed 000): a batch is cut before it exceeds this.",
+    "ENABLE_EMBEDDING_CACHE" = "true" : "Keep recent embeddings in process (seed 000).",
+    "EMBEDDING_CACHE_SIZE" = "10000" : "Embeddings kept by that cache (seed 000).",
+    "ENABLE_LLM_CACHE_FOR_EXTRACT" = "true" : "Keep extraction results per chunk content, so re-indexing and resumes never extract twice.",
+    "TOP_K" = "40" : "Entities (local) / relations (global) retrieved from the vector sets.",
+    "CHUNK_TOP_K" = "20" : "Chunks retrieved by vector search and kept after merging.",
+    "MAX_ENTITY_TOKENS" = "6000" : "Token budget of the entity section of the context.",
+    "MAX_RELATION_TOKENS" = "8000" : "Token budget of the relation section of the context.",
+    "MAX_TOTAL_TOKENS" = "30000" : "Token budget of the whole prompt; chunks get what remains.",
+    "COSINE_THRESHOLD" = "0.2" : "Minimum cosine similarity of a vector hit.",
+    "RELATED_CHUNK_NUMBER" = "5" : "Chunks picked per entity or relation.",
+    "KG_CHUNK_PICK_METHOD" = "VECTOR" : "VECTOR (similarity to the query) or WEIGHT (linear-gradient polling).",
+    "MAX_GRAPH_FANOUT" = "100" : "Edges read per entity in local retrieval, heaviest first (hub cap).",
+    "MAX_SOURCE_IDS_PER_ENTITY" = "200" : "Chunk ids kept on an entity's source_id.",
+    "MAX_SOURCE_IDS_PER_RELATION" = "200" : "Chunk ids kept on a relation's source_id.",
+    "SOURCE_IDS_LIMIT_METHOD" = "KEEP" : "KEEP (oldest ids) or FIFO (newest ids).",
+    "MAX_FILE_PATHS" = "75" : "File paths kept per entity or relation.",
+    "FORCE_LLM_SUMMARY_ON_MERGE" = "8" : "Description fragments that call for an LLM summary (without an LLM fragments are joined).",
+    "SUMMARY_MAX_TOKENS" = "1200" : "Description tokens that call for an LLM summary.",
+    "SUMMARY_CONTEXT_SIZE" = "12000" : "Tokens of descriptions one summary call may read (larger sets are map-reduced).",
+    "SUMMARY_LENGTH_RECOMMENDED" = "600" : "Target length of a summary, in tokens.",
+    "SUMMARY_LANGUAGE" = "English" : "Language of extracted descriptions, summaries and keywords.",
+    "MAX_FILE_BYTES" = "104857600" : "Largest file `insert` accepts (LightRAG's MAX_UPLOAD_SIZE default).",
+    "HOST" = "0.0.0.0" : "Server: address `lightrag serve` binds to.",
+    "PORT" = "9621" : "Server: port (0 = any free port, printed at start).",
+    "INPUT_DIR" = "./inputs" : "Server: upload and scan folder; a workspace's files live in INPUT_DIR/<workspace>/.",
+    "TIMEOUT" = "300" : "Server: seconds a request may take until its response starts (`None` = no limit).",
+    "LIGHTRAG_API_KEY" = "" : "Server: API key clients send in the X-API-Key header (never logged or shown).",
+    "AUTH_ACCOUNTS" = "" : "Server: login accounts `user:password` or `user:{bcrypt}hash`, comma-separated.",
+    "TOKEN_SECRET" = "" : "Server: HMAC secret of login tokens; required with AUTH_ACCOUNTS.",
+    "JWT_ALGORITHM" = "HS256" : "Server: token signature algorithm (only HS256).",
+    "TOKEN_EXPIRE_HOURS" = "48" : "Server: lifetime of a login token.",
+    "GUEST_TOKEN_EXPIRE_HOURS" = "24" : "Server: lifetime of a guest token (no accounts configured).",
+    "WHITELIST_PATHS" = "/health,/api/*" : "Server: paths open without credentials; `x/*` covers x and everything below it.",
+    "CORS_ORIGINS" = "*" : "Server: allowed browser origins, comma-separated (`*` = any).",
+    "MAX_REQUEST_BODY_BYTES" = "1048576" : "Server: largest request body (0 = no limit); /documents/text(s) allow 50 MiB unless this is set.",
+    "MAX_UPLOAD_SIZE" = "104857600" : "Server: largest uploaded file (0 = no limit).",
+    "LOGIN_MAX_FAILED_ATTEMPTS" = "5" : "Server: failed logins per client and user before a lockout (0 = no limit).",
+    "LOGIN_LOCKOUT_WINDOW_SECONDS" = "300" : "Server: window of that count, and the lockout.",
+    "ENABLE_QUERY_CACHE" = "true" : "Server: answer repeated queries (same question and parameters) from a cache (seed 000).",
+    "QUERY_CACHE_TTL" = "3600" : "Server: seconds a cached query result lives; any change to the documents empties the cache.",
+    "QUERY_CACHE_SIZE" = "1000" : "Server: query results kept per workspace.",
+    "MAX_WORKSPACES" = "64" : "Server: workspaces open at once (each LIGHTRAG-WORKSPACE header value opens one).",
+    "OLLAMA_EMULATING_MODEL_NAME" = "lightrag" : "Server: model name the Ollama emulation reports.",
+    "OLLAMA_EMULATING_MODEL_TAG" = "latest" : "Server: model tag the Ollama emulation reports.",
+    "MAX_GRAPH_NODES" = "1000" : "Server: most nodes /graphs returns.",
+    "ENABLE_API_DOCS" = "true" : "Server: serve /docs and /openapi.json.",
+    "WEBUI_TITLE" = "" : "Server: title shown in /health and /auth-status.",
+    "WEBUI_DESCRIPTION" = "" : "Server: description shown in /health and /auth-status.",
+    "TOKEN_AUTO_RENEW" = "true" : "Server: send a fresh token in the X-New-Token header when a login token nears its end.",
+    "TOKEN_RENEW_THRESHOLD" = "0.5" : "Server: renew when less than this share of the token's lifetime remains.",
+    "MAX_PENDING_DOCUMENTS" = "0" : "Server: refuse inserts with 429 while this many documents wait or are processed (0 = no limit).",
+    "MAX_TEXTS_PER_REQUEST" = "0" : "Server: most texts one /documents/texts request may carry, else 413 (0 = no limit).",
+    "LLM_BINDING" = "none" : "Chat model adapter: `none` (offline extraction, extractive answers), `ollama` or `openai` (any OpenAI-compatible server).",
+    "LLM_MODEL" = "mistral-nemo:latest" : "Chat model name.",
+    "LLM_BINDING_HOST" = "" : "Chat server URL; default http://localhost:11434 (ollama), https://api.openai.com/v1 (openai).",
+    "LLM_BINDING_API_KEY" = "" : "API key of the chat server (sent as a Bearer token; never logged).",
+    "LLM_TIMEOUT" = "240" : "Seconds one LLM request may take in all.",
+    "LLM_MAX_RETRIES" = "3" : "Retries of an LLM or embedding request after a timeout, 429 or 5xx, with exponential backoff.",
+    "LLM_TEMPERATURE" = "1.0" : "Sampling temperature (OPENAI_LLM_TEMPERATURE / OLLAMA_LLM_TEMPERATURE also work).",
+    "LLM_MAX_TOKENS" = "0" : "Reply token limit, 0 = the server's (OPENAI_LLM_MAX_TOKENS / OLLAMA_LLM_NUM_PREDICT also work).",
+    "OLLAMA_LLM_NUM_CTX" = "32768" : "Context window requested from Ollama.",
+    "EXTRACT_LLM_MODEL" = "" : "Model for extraction and summaries (also EXTRACT_LLM_BINDING, EXTRACT_LLM_BINDING_HOST, EXTRACT_LLM_BINDING_API_KEY); empty = the main model.",
+    "KEYWORD_LLM_MODEL" = "" : "Model for query keywords (also KEYWORD_LLM_BINDING, _BINDING_HOST, _BINDING_API_KEY); empty = the main model.",
+    "QUERY_LLM_MODEL" = "" : "Model for answers (also QUERY_LLM_BINDING, _BINDING_HOST, _BINDING_API_KEY); empty = the main model.",
+    "EMBEDDING_BINDING_HOST" = "" : "Embedding server URL for the ollama/openai bindings (falls back to LLM_BINDING_HOST, then the binding's default).",
+    "EMBEDDING_BINDING_API_KEY" = "" : "API key of the embedding server.",
+    "EMBEDDING_TIMEOUT" = "30" : "Seconds one embedding request may take.",
+    "ENABLE_LLM_CACHE" = "true" : "Cache keyword and answer replies of the LLM in the KV store.",
+    "MAX_GLEANING" = "1" : "Extra extraction passes for missed records (0 = off; LightRAG makes at most one).",
+    "ENTITY_EXTRACTION_USE_JSON" = "false" : "Ask for JSON records (Ollama `format`, OpenAI `response_format`) instead of the delimiter format.",
+    "MAX_EXTRACTION_RECORDS" = "100" : "Records one extraction reply may hold.",
+    "MAX_EXTRACTION_ENTITIES" = "40" : "Entity records one extraction reply may hold.",
+    "MAX_EXTRACT_INPUT_TOKENS" = "20480" : "Gleaning is skipped when its input would exceed this many tokens.",
+    "EMBEDDING_BATCHING" = "false" : "Put the embedding batching orchestrator (seed 004) in front of the embedder: a priority queue that batches concurrent callers, a two-level cache, retries, a circuit breaker (ENABLE_EMBEDDING_BATCHING also works). See docs/orchestrator.md.",
+    "OLLAMA_EMBEDDING_BATCH_SIZE" = "0" : "Orchestrator: texts per model call to start with; 0 = the model's default (bge-m3 32, mxbai-embed-large 32, nomic-embed-text 64, all-minilm 64, others 32). Never above EMBEDDING_MAX_BATCH_SIZE.",
+    "EMBEDDING_MAX_BATCH_SIZE" = "0" : "Orchestrator: the most texts one call may carry; 0 = the model's limit (bge-m3 64, nomic-embed-text 128, all-minilm 256, others 64).",
+    "OLLAMA_BATCH_TIMEOUT" = "30000" : "Orchestrator: milliseconds one batch call to the model may take before it counts as failed.",
+    "BATCH_PROCESSING_INTERVAL" = "100" : "Orchestrator: milliseconds a text may wait for its batch to fill before the batch is sent anyway.",
+    "MAX_BATCH_RETRIES" = "3" : "Orchestrator: retries of a failed batch (exponential backoff) before each text is sent alone.",
+    "EMBEDDING_CACHE_TTL" = "3600" : "Orchestrator: seconds a cached embedding lives, in process and in Redis; 0 = no expiry.",
+    "REDIS_URL" = "" : "Redis for the orchestrator's second cache level and shared queue (redis://host:port); empty = REDIS_HOST/REDIS_PORT, or no Redis.",
+    "REDIS_HOST" = "" : "Redis host, when REDIS_URL is empty; empty = no Redis.",
+    "REDIS_PORT" = "6379" : "Redis port, with REDIS_HOST.",
+    "REDIS_EMBEDDING_DB" = "2" : "Redis database of the embedding cache and queue.",
+    "EMBEDDING_SHARED_QUEUE" = "false" : "Orchestrator: queue requests in Redis so that several processes (server replicas) share one batcher pool; a claimed batch is leased, so a worker that dies loses nothing.",
+    "EMBEDDING_QUEUE_WORKERS" = "1" : "Orchestrator: shared-queue workers this process runs (0 = it only submits work).",
+    "EMBEDDING_QUEUE_LEASE" = "35000" : "Orchestrator: milliseconds a worker owns a claimed batch before another may take it over; must exceed OLLAMA_BATCH_TIMEOUT.",
+    "EMBEDDING_ADAPTIVE_BATCH" = "true" : "Orchestrator: let load and measured batch latency move the batch size (up to EMBEDDING_MAX_BATCH_SIZE).",
+    "EMBEDDING_BATCH_TARGET_LATENCY" = "2000" : "Orchestrator: milliseconds; slower batches shrink the adaptive batch size.",
+    "EMBEDDING_BREAKER_THRESHOLD" = "5" : "Orchestrator: consecutive failed model calls that open the circuit breaker.",
+    "EMBEDDING_BREAKER_COOLDOWN" = "30" : "Orchestrator: seconds an open circuit breaker rejects calls before one trial.",
+    "EMBEDDING_MAX_INFLIGHT_BATCHES" = "1" : "Orchestrator: batches one process sends to the model at once.",
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every key is documented in docs/configuration.md.
+    #[test]
+    fn every_key_is_documented() {
+        let doc = include_str!("../../../../docs/configuration.md");
+        for k in super::KEYS {
+            assert!(
+                doc.contains(&format!("`{}`", k.name)),
+                "{} is missing from docs/configuration.md",
+                k.name
+            );
+        }
+    }
+}
