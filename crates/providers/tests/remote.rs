@@ -13,7 +13,7 @@ use lightrag_core::hashing::HashingEmbedder;
 use lightrag_core::ports::{ChatMessage, ChatModel, ChatRequest, EmbedPurpose};
 use lightrag_core::Error;
 use lightrag_providers::remote::{
-    Binding, ChatSettings, EmbedSettings, OllamaChat, OllamaEmbedder, OpenAiChat,
+    Binding, ChatSettings, EmbedSettings, RemoteChat, RemoteEmbedder,
 };
 use serde_json::Value;
 
@@ -84,9 +84,12 @@ async fn request_fields_json_mode_options_and_key() {
     assert_eq!(reqs[1]["authorization"], "Bearer sk-secret-test-key");
 
     // Without json/no_think: no format, and `think` only when configured.
-    let model = OllamaChat::new(chat_settings(Binding::Ollama, srv.host(Binding::Ollama)))
-        .unwrap()
-        .with_think(Some(true));
+    let model = RemoteChat::new(
+        Binding::Ollama,
+        chat_settings(Binding::Ollama, srv.host(Binding::Ollama)),
+    )
+    .unwrap()
+    .with_think(Some(true));
     model.complete(&ask("plain")).await.unwrap();
     let last = srv.requests().await.pop().unwrap();
     assert!(last["body"].get("format").is_none());
@@ -110,12 +113,16 @@ async fn reasoning_text_is_not_part_of_the_reply() {
 async fn identity_is_lightrag_llm_identity() {
     let mut s = ChatSettings::new(Binding::Ollama, "qwen3:8b");
     s.role = Some("extract".into());
-    let model = OllamaChat::new(s).unwrap();
+    let model = RemoteChat::new(Binding::Ollama, s).unwrap();
     assert_eq!(
         model.identity(),
         r#"{"binding":"ollama","host":"http://localhost:11434","model":"qwen3:8b","role":"extract"}"#
     );
-    let model = OpenAiChat::new(ChatSettings::new(Binding::OpenAi, "gpt-4o-mini")).unwrap();
+    let model = RemoteChat::new(
+        Binding::OpenAi,
+        ChatSettings::new(Binding::OpenAi, "gpt-4o-mini"),
+    )
+    .unwrap();
     assert_eq!(
         model.identity(),
         r#"{"binding":"openai","host":"https://api.openai.com/v1","model":"gpt-4o-mini"}"#
@@ -211,13 +218,16 @@ async fn concurrency_is_tracked() {
 async fn bad_settings_are_refused() {
     let mut s = ChatSettings::new(Binding::Ollama, "m");
     s.host = "not a url".into();
-    assert!(matches!(OllamaChat::new(s), Err(Error::Config(_))));
     assert!(matches!(
-        OpenAiChat::new(ChatSettings::new(Binding::OpenAi, " ")),
+        RemoteChat::new(Binding::Ollama, s),
         Err(Error::Config(_))
     ));
     assert!(matches!(
-        OllamaEmbedder::new(EmbedSettings::new("m", 0)),
+        RemoteChat::new(Binding::OpenAi, ChatSettings::new(Binding::OpenAi, " ")),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        RemoteEmbedder::new(Binding::Ollama, EmbedSettings::new("m", 0)),
         Err(Error::Config(_))
     ));
 }

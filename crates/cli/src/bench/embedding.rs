@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use lightrag_core::config::Config;
 use lightrag_core::ports::{EmbedPurpose, Embedder};
 use lightrag_orchestrator::{BatchingEmbedder, MetricsSnapshot, OrchestratorConfig};
-use lightrag_providers::remote::{EmbedSettings, OllamaEmbedder, Timeouts};
+use lightrag_providers::remote::{Binding, EmbedSettings, RemoteEmbedder, Timeouts};
 use serde_json::{json, Value};
 
 use super::cpu::{CpuMeter, CpuUse};
@@ -222,12 +222,12 @@ fn orchestrator_config(cfg: &Config) -> Result<OrchestratorConfig> {
 
 /// An Ollama client for the benchmark server: no batch splitting (the orchestrator decides),
 /// generous timeouts (1,000 queued requests take a while on a CPU).
-fn client(base: &str) -> Result<OllamaEmbedder> {
+fn client(base: &str) -> Result<RemoteEmbedder> {
     let mut s = EmbedSettings::new(MODEL, DIM);
     s.host = base.to_string();
     s.batch_size = 4096;
     s.timeouts = Timeouts::embedding(600.0);
-    Ok(OllamaEmbedder::new(s)?)
+    Ok(RemoteEmbedder::new(Binding::Ollama, s)?)
 }
 
 /// `n` sentences of about 25 words; with `repeat` > 0, that share of them repeats one of the

@@ -12,6 +12,7 @@
 //! HTTPS uses rustls with the `ring` provider (feature `tls`, on by default), not reqwest's
 //! default aws-lc-rs, whose C build is slow; without the feature only `http://` hosts work.
 
+mod adapter;
 mod http;
 mod ollama;
 mod openai;
@@ -23,12 +24,11 @@ mod vectors;
 use std::sync::Arc;
 
 use lightrag_core::config::{Config, LlmConfig, LlmRole};
-use lightrag_core::error::{Error, Result};
-use lightrag_core::ports::{ChatMessage, ChatModel, ChatRequest, EmbedPurpose, Embedder};
+use lightrag_core::error::Result;
+use lightrag_core::ports::{ChatMessage, ChatModel, ChatRequest, Embedder};
 use serde_json::{json, Value};
 
-pub use ollama::{OllamaChat, OllamaEmbedder};
-pub use openai::{OpenAiChat, OpenAiEmbedder};
+pub use adapter::{RemoteChat, RemoteEmbedder};
 pub use retry::{RetryPolicy, RETRY_AFTER_CAP};
 pub use settings::{
     Binding, ChatSettings, EmbedSettings, Timeouts, OLLAMA_DEFAULT_HOST, OPENAI_DEFAULT_HOST,
@@ -38,19 +38,19 @@ pub use settings::{
 /// `query`), by its binding.
 pub fn chat_model(role_name: &str, role: &LlmRole, cfg: &LlmConfig) -> Result<Arc<dyn ChatModel>> {
     let settings = ChatSettings::from_config(role_name, role, cfg)?;
-    Ok(match Binding::parse(&role.binding)? {
-        Binding::Ollama => Arc::new(OllamaChat::new(settings)?),
-        Binding::OpenAi => Arc::new(OpenAiChat::new(settings)?),
-    })
+    Ok(Arc::new(RemoteChat::new(
+        Binding::parse(&role.binding)?,
+        settings,
+    )?))
 }
 
 /// The embedder of EMBEDDING_BINDING `ollama` or `openai`.
 pub fn embedder(cfg: &Config) -> Result<Arc<dyn Embedder>> {
     let settings = EmbedSettings::from_config(cfg);
-    Ok(match Binding::parse(&cfg.embedding_binding)? {
-        Binding::Ollama => Arc::new(OllamaEmbedder::new(settings)?),
-        Binding::OpenAi => Arc::new(OpenAiEmbedder::new(settings)?),
-    })
+    Ok(Arc::new(RemoteEmbedder::new(
+        Binding::parse(&cfg.embedding_binding)?,
+        settings,
+    )?))
 }
 
 /// LightRAG's `llm_identity`: compact JSON with sorted keys and ASCII escapes (Python's
@@ -98,23 +98,6 @@ fn messages(req: &ChatRequest) -> Vec<Value> {
     );
     out.push(json!({"role": "user", "content": req.prompt}));
     out
-}
-
-/// Texts with the purpose's prefix.
-fn prefixed(texts: &[String], purpose: EmbedPurpose, settings: &EmbedSettings) -> Vec<String> {
-    let prefix = match purpose {
-        EmbedPurpose::Query => &settings.query_prefix,
-        EmbedPurpose::Document => &settings.document_prefix,
-    };
-    texts.iter().map(|t| format!("{prefix}{t}")).collect()
-}
-
-/// Refuses settings that cannot work before any request is made.
-fn validate_embed(settings: &EmbedSettings) -> Result<()> {
-    if settings.dim == 0 {
-        return Err(Error::Config("EMBEDDING_DIM must be greater than 0".into()));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

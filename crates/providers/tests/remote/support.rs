@@ -7,8 +7,7 @@ use futures::StreamExt;
 use lightrag_core::ports::{ChatModel, ChatRequest, Embedder};
 use lightrag_core::Error;
 use lightrag_providers::remote::{
-    Binding, ChatSettings, EmbedSettings, OllamaChat, OllamaEmbedder, OpenAiChat, OpenAiEmbedder,
-    RetryPolicy, Timeouts,
+    Binding, ChatSettings, EmbedSettings, RemoteChat, RemoteEmbedder, RetryPolicy, Timeouts,
 };
 use lightrag_testserver::{serve, Script, ServerConfig};
 use serde_json::Value;
@@ -95,17 +94,11 @@ pub fn chat_settings(binding: Binding, host: String) -> ChatSettings {
 }
 
 pub fn chat(binding: Binding, settings: ChatSettings) -> Box<dyn ChatModel> {
-    match binding {
-        Binding::Ollama => Box::new(OllamaChat::new(settings).expect("adapter")),
-        Binding::OpenAi => Box::new(OpenAiChat::new(settings).expect("adapter")),
-    }
+    Box::new(RemoteChat::new(binding, settings).expect("adapter"))
 }
 
 pub fn embedder(binding: Binding, settings: EmbedSettings) -> Box<dyn Embedder> {
-    match binding {
-        Binding::Ollama => Box::new(OllamaEmbedder::new(settings).expect("adapter")),
-        Binding::OpenAi => Box::new(OpenAiEmbedder::new(settings).expect("adapter")),
-    }
+    Box::new(RemoteEmbedder::new(binding, settings).expect("adapter"))
 }
 
 pub fn ask(prompt: &str) -> ChatRequest {
