@@ -91,6 +91,25 @@ async fn counts(c: &reqwest::Client, url: &str) -> Value {
         .clone()
 }
 
+/// A request's JSON reply.
+async fn json_of(r: reqwest::RequestBuilder) -> Value {
+    r.send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON reply")
+}
+
+/// Waits until `n` documents are processed.
+async fn wait_processed(c: &reqwest::Client, url: &str, n: u64, limit: Duration) {
+    let t = Instant::now();
+    while counts(c, url).await["processed"] != n {
+        assert!(t.elapsed() < limit, "not processed within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Paragraphs about made-up harbours, long enough that processing takes a while.
 fn harbour(i: usize) -> String {
     (0..12)
@@ -104,41 +123,18 @@ async fn real_model_end_to_end_and_sigterm_leaves_the_pipeline_resumable() {
     let dir = tempfile::tempdir().unwrap();
     let c = client();
     let mut s = start(dir.path(), &[]);
-    let health: Value = c
-        .get(format!("{}/health", s.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = json_of(c.get(format!("{}/health", s.url))).await;
     assert_eq!(health["status"], "healthy");
     assert_eq!(health["configuration"]["embedding_binding"], "local");
 
-    let r: Value = c
-        .post(format!("{}/documents/text", s.url))
-        .json(&json!({"text": "The Orin ferry is run by Orin Lines and crosses Lake Orin twice a day.", "file_source": "ferry.txt"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = json_of(c.post(format!("{}/documents/text", s.url)).json(&json!({"text": "The Orin ferry is run by Orin Lines and crosses Lake Orin twice a day.", "file_source": "ferry.txt"}))).await;
     assert_eq!(r["status"], "success", "{r}");
-    let t = Instant::now();
-    while counts(&c, &s.url).await["processed"] != 1 {
-        assert!(t.elapsed() < Duration::from_secs(120), "not processed");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let a: Value = c
-        .post(format!("{}/query", s.url))
-        .json(&json!({"query": "Who runs the ferry across Lake Orin?", "mode": "mix"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    wait_processed(&c, &s.url, 1, Duration::from_secs(120)).await;
+    let a: Value = json_of(
+        c.post(format!("{}/query", s.url))
+            .json(&json!({"query": "Who runs the ferry across Lake Orin?", "mode": "mix"})),
+    )
+    .await;
     assert!(
         a["response"].as_str().unwrap().contains("Orin Lines"),
         "{a}"
@@ -242,19 +238,8 @@ async fn orchestrator_health_and_metrics_show_through_the_server() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let t = Instant::now();
-    while counts(&c, &s.url).await["processed"] != 1 {
-        assert!(t.elapsed() < Duration::from_secs(60));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let health: Value = c
-        .get(format!("{}/health", s.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    wait_processed(&c, &s.url, 1, Duration::from_secs(60)).await;
+    let health: Value = json_of(c.get(format!("{}/health", s.url))).await;
     let orch = &health["embedding_orchestrator"];
     assert_eq!(orch["health"]["integration_status"], "healthy", "{health}");
     assert!(

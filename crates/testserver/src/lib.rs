@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -33,6 +33,7 @@ use lightrag_core::ports::{EmbedPurpose, Embedder};
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
+use script::{Outcome, Plan};
 pub use script::{Rule, RuleKind, Script};
 
 /// How the server behaves.
@@ -277,6 +278,71 @@ pub(crate) fn failure(status: u16, body: Value, retry_after: Option<u64>) -> Res
         }
     }
     resp
+}
+
+/// Writes an error in one API's shape: status, message, `Retry-After`.
+pub(crate) type ErrorShape = fn(u16, &str, Option<u64>) -> Response;
+
+/// A chat or embedding request as both APIs take it in: parsed, recorded, counted, with its
+/// model.
+pub(crate) struct Accepted {
+    pub(crate) req: Value,
+    pub(crate) model: String,
+    /// Held while a chat is answered (the concurrency counters); `None` for embeddings.
+    pub(crate) in_flight: Option<InFlight>,
+}
+
+/// Takes in a request to `route`; `Err` is the 400 to send (boxed: a response is large) (`no_model` when `model` is missing).
+pub(crate) fn accept(
+    s: &State,
+    route: &str,
+    kind: RuleKind,
+    headers: &HeaderMap,
+    body: &Bytes,
+    no_model: &str,
+    error: ErrorShape,
+) -> Result<Accepted, Box<Response>> {
+    let req: Value = serde_json::from_slice(body)
+        .map_err(|e| Box::new(error(400, &format!("invalid JSON body: {e}"), None)))?;
+    s.record(route, headers, &req);
+    let in_flight = match kind {
+        RuleKind::Chat => Some(s.chat_started()),
+        RuleKind::Embed => {
+            s.embed_started();
+            None
+        }
+    };
+    let model = req["model"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| Box::new(error(400, no_model, None)))?;
+    Ok(Accepted {
+        req,
+        model,
+        in_flight,
+    })
+}
+
+/// Plays the script for a request: waits `latency` plus the rule's delay, then gives the plan
+/// and its reply, or the scripted failure as an error response.
+pub(crate) async fn play(
+    s: &State,
+    kind: RuleKind,
+    texts: &[&str],
+    prompt: &str,
+    latency: Duration,
+    error: ErrorShape,
+) -> Result<(Plan, String), Box<Response>> {
+    let mut plan = s.script.plan(kind, texts, prompt);
+    tokio::time::sleep(latency + plan.delay).await;
+    match std::mem::replace(&mut plan.outcome, Outcome::Reply(String::new())) {
+        Outcome::Reply(reply) => Ok((plan, reply)),
+        Outcome::Fail {
+            status,
+            message,
+            retry_after,
+        } => Err(Box::new(error(status, &message, retry_after))),
+    }
 }
 
 /// Texts of a chat: (system messages, last user message), from OpenAI/Ollama `messages`.

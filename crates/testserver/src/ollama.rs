@@ -10,16 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::script::{pieces, Outcome, RuleKind};
-use crate::{chat_texts, failure, inputs, paced, Pace, State};
+use crate::script::{pieces, RuleKind};
+use crate::{accept, chat_texts, failure, inputs, paced, play, Accepted, Pace, State};
 
 fn error(status: u16, message: &str, retry_after: Option<u64>) -> Response {
     failure(status, json!({ "error": message }), retry_after)
-}
-
-/// The JSON body, or the 400 message.
-fn parse(body: &Bytes) -> Result<Value, String> {
-    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 fn created_at() -> &'static str {
@@ -27,25 +22,20 @@ fn created_at() -> &'static str {
 }
 
 pub(crate) async fn chat(Extract(s): Extract<State>, headers: HeaderMap, body: Bytes) -> Response {
-    let req = match parse(&body) {
-        Ok(v) => v,
-        Err(e) => return error(400, &e, None),
-    };
-    s.record("/api/chat", &headers, &req);
-    let guard = s.chat_started();
-    let Some(model) = req["model"].as_str().map(str::to_string) else {
-        return error(400, "model is required", None);
+    let (chat, no_model) = (RuleKind::Chat, "model is required");
+    let Accepted {
+        req,
+        model,
+        in_flight,
+    } = match accept(&s, "/api/chat", chat, &headers, &body, no_model, error) {
+        Ok(a) => a,
+        Err(resp) => return *resp,
     };
     let (system, user) = chat_texts(&req);
-    let plan = s.script.plan(RuleKind::Chat, &[&user, &system], &user);
-    tokio::time::sleep(s.cfg.latency + plan.delay).await;
-    let reply = match plan.outcome {
-        Outcome::Reply(r) => r,
-        Outcome::Fail {
-            status,
-            message,
-            retry_after,
-        } => return error(status, &message, retry_after),
+    let texts = [user.as_str(), system.as_str()];
+    let (plan, reply) = match play(&s, chat, &texts, &user, s.cfg.latency, error).await {
+        Ok(p) => p,
+        Err(resp) => return *resp,
     };
     let thinking = plan.thinking.filter(|_| req["think"] != Value::Bool(false));
     let stream = req["stream"].as_bool().unwrap_or(true);
@@ -74,7 +64,7 @@ pub(crate) async fn chat(Extract(s): Extract<State>, headers: HeaderMap, body: B
             "application/json; charset=utf-8",
             vec![body],
             pace,
-            Some(guard),
+            in_flight,
         );
     }
     let mut lines: Vec<String> = Vec::new();
@@ -100,32 +90,22 @@ pub(crate) async fn chat(Extract(s): Extract<State>, headers: HeaderMap, body: B
         between: plan.chunk_delay,
         abort_after: plan.abort_after_chunks,
     };
-    paced("application/x-ndjson", lines, pace, Some(guard))
+    paced("application/x-ndjson", lines, pace, in_flight)
 }
 
 pub(crate) async fn embed(Extract(s): Extract<State>, headers: HeaderMap, body: Bytes) -> Response {
-    let req = match parse(&body) {
-        Ok(v) => v,
-        Err(e) => return error(400, &e, None),
-    };
-    s.record("/api/embed", &headers, &req);
-    s.embed_started();
-    let Some(model) = req["model"].as_str().map(str::to_string) else {
-        return error(400, "model is required", None);
-    };
+    let (embed, no_model) = (RuleKind::Embed, "model is required");
+    let Accepted { req, model, .. } =
+        match accept(&s, "/api/embed", embed, &headers, &body, no_model, error) {
+            Ok(a) => a,
+            Err(resp) => return *resp,
+        };
     let Some(texts) = inputs(&req) else {
         return error(400, "input must be a string or a list of strings", None);
     };
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let plan = s.script.plan(RuleKind::Embed, &refs, "");
-    tokio::time::sleep(plan.delay).await;
-    if let Outcome::Fail {
-        status,
-        message,
-        retry_after,
-    } = plan.outcome
-    {
-        return error(status, &message, retry_after);
+    if let Err(resp) = play(&s, embed, &refs, "", Duration::ZERO, error).await {
+        return *resp;
     }
     match s.embed(&texts).await {
         Ok(vectors) => Json(json!({

@@ -12,8 +12,8 @@ use axum::Json;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::script::{pieces, Outcome, RuleKind};
-use crate::{chat_texts, failure, inputs, now_secs, paced, Pace, State};
+use crate::script::{pieces, RuleKind};
+use crate::{accept, chat_texts, failure, inputs, now_secs, paced, play, Accepted, Pace, State};
 
 fn error(status: u16, message: &str, retry_after: Option<u64>) -> Response {
     let kind = match status {
@@ -25,35 +25,26 @@ fn error(status: u16, message: &str, retry_after: Option<u64>) -> Response {
     failure(status, body, retry_after)
 }
 
-/// The JSON body, or the 400 message.
-fn parse(body: &Bytes) -> Result<Value, String> {
-    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
-}
-
 fn tokens(text: &str) -> usize {
     text.split_whitespace().count()
 }
 
 pub(crate) async fn chat(Extract(s): Extract<State>, headers: HeaderMap, body: Bytes) -> Response {
-    let req = match parse(&body) {
-        Ok(v) => v,
-        Err(e) => return error(400, &e, None),
-    };
-    s.record("/v1/chat/completions", &headers, &req);
-    let guard = s.chat_started();
-    let Some(model) = req["model"].as_str().map(str::to_string) else {
-        return error(400, "you must provide a model parameter", None);
+    let (chat, no_model) = (RuleKind::Chat, "you must provide a model parameter");
+    let route = "/v1/chat/completions";
+    let Accepted {
+        req,
+        model,
+        in_flight,
+    } = match accept(&s, route, chat, &headers, &body, no_model, error) {
+        Ok(a) => a,
+        Err(resp) => return *resp,
     };
     let (system, user) = chat_texts(&req);
-    let plan = s.script.plan(RuleKind::Chat, &[&user, &system], &user);
-    tokio::time::sleep(s.cfg.latency + plan.delay).await;
-    let reply = match plan.outcome {
-        Outcome::Reply(r) => r,
-        Outcome::Fail {
-            status,
-            message,
-            retry_after,
-        } => return error(status, &message, retry_after),
+    let texts = [user.as_str(), system.as_str()];
+    let (plan, reply) = match play(&s, chat, &texts, &user, s.cfg.latency, error).await {
+        Ok(p) => p,
+        Err(resp) => return *resp,
     };
     let id = format!("chatcmpl-test{}", now_secs());
     let created = now_secs();
@@ -79,7 +70,7 @@ pub(crate) async fn chat(Extract(s): Extract<State>, headers: HeaderMap, body: B
             between: Duration::ZERO,
             abort_after: None,
         };
-        return paced("application/json", vec![body], pace, Some(guard));
+        return paced("application/json", vec![body], pace, in_flight);
     }
     let chunk = |delta: Value, finish: Value| {
         let c = json!({
@@ -113,7 +104,7 @@ pub(crate) async fn chat(Extract(s): Extract<State>, headers: HeaderMap, body: B
         between: plan.chunk_delay,
         abort_after: plan.abort_after_chunks,
     };
-    paced("text/event-stream", events, pace, Some(guard))
+    paced("text/event-stream", events, pace, in_flight)
 }
 
 pub(crate) async fn embeddings(
@@ -121,14 +112,18 @@ pub(crate) async fn embeddings(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let req = match parse(&body) {
-        Ok(v) => v,
-        Err(e) => return error(400, &e, None),
-    };
-    s.record("/v1/embeddings", &headers, &req);
-    s.embed_started();
-    let Some(model) = req["model"].as_str().map(str::to_string) else {
-        return error(400, "you must provide a model parameter", None);
+    let (embed, no_model) = (RuleKind::Embed, "you must provide a model parameter");
+    let Accepted { req, model, .. } = match accept(
+        &s,
+        "/v1/embeddings",
+        embed,
+        &headers,
+        &body,
+        no_model,
+        error,
+    ) {
+        Ok(a) => a,
+        Err(resp) => return *resp,
     };
     let Some(texts) = inputs(&req) else {
         return error(400, "'input' must be a string or an array of strings", None);
@@ -139,15 +134,8 @@ pub(crate) async fn embeddings(
         Some(other) => return error(400, &format!("unknown encoding_format {other:?}"), None),
     };
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let plan = s.script.plan(RuleKind::Embed, &refs, "");
-    tokio::time::sleep(plan.delay).await;
-    if let Outcome::Fail {
-        status,
-        message,
-        retry_after,
-    } = plan.outcome
-    {
-        return error(status, &message, retry_after);
+    if let Err(resp) = play(&s, embed, &refs, "", Duration::ZERO, error).await {
+        return *resp;
     }
     let vectors = match s.embed(&texts).await {
         Ok(v) => v,
