@@ -31,6 +31,12 @@ const MAX_SEQ_LEN: usize = 256;
 const WINDOW_CONTENT: usize = MAX_SEQ_LEN - 2;
 /// Windows per forward pass unless `with_batch_size` says otherwise.
 const DEFAULT_BATCH_SIZE: usize = 32;
+/// Padded tokens per forward pass (8 full windows). The largest activation, the attention
+/// scores (rows x 12 heads x width^2 floats), then stays near 25 MB: under glibc's 32 MB
+/// ceiling for reusing freed blocks, so a pass does not map and zero fresh pages for its
+/// buffers as a batch of 32 full windows (100 MB of scores) does. Smaller batches also let a
+/// call of a few dozen texts run on every core.
+const BATCH_TOKENS: usize = 8 * MAX_SEQ_LEN;
 /// The files a model directory must hold.
 const MODEL_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
 
@@ -162,7 +168,7 @@ impl LocalEmbedder {
         })
     }
 
-    /// Texts per forward pass (default 32).
+    /// The most windows per forward pass (default 32; fewer when they are long).
     pub fn with_batch_size(mut self, n: usize) -> Self {
         self.batch_size = n.max(1);
         self
@@ -217,7 +223,7 @@ impl Model {
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(windows[i].ids.len()));
 
-        let batches: Vec<&[usize]> = order.chunks(batch_size).collect();
+        let batches = token_batches(&order, &windows, batch_size);
         let outputs = self.forward_all(&windows, &batches)?;
 
         let mut sums = vec![vec![0f32; DIM]; texts.len()];
@@ -324,6 +330,23 @@ impl Model {
         };
         run().map_err(|e| Error::Embedding(format!("{MODEL_NAME} forward pass failed: {e}")))
     }
+}
+
+/// Cuts the longest-first `order` into batches of at most `max_rows` windows and
+/// [`BATCH_TOKENS`] padded tokens (a batch is as wide as its first, longest window).
+fn token_batches<'a>(order: &'a [usize], windows: &[Window], max_rows: usize) -> Vec<&'a [usize]> {
+    let mut batches = Vec::new();
+    let mut rest = order;
+    while let Some(&first) = rest.first() {
+        let width = windows[first].ids.len().max(1);
+        let rows = (BATCH_TOKENS / width)
+            .clamp(1, max_rows.max(1))
+            .min(rest.len());
+        let (batch, tail) = rest.split_at(rows);
+        batches.push(batch);
+        rest = tail;
+    }
+    batches
 }
 
 /// Splits `ids` into the fewest windows of at most `max` items, sized as evenly as possible
@@ -516,6 +539,39 @@ mod tests {
             .all(|p| p.len() <= WINDOW_CONTENT && p.len() >= 199));
         assert_eq!(parts.concat(), ids);
         assert_eq!(split_even(&[], WINDOW_CONTENT), vec![&[] as &[u32]]);
+    }
+
+    #[test]
+    fn batches_are_bounded_by_padded_tokens() {
+        let lens = [256, 256, 200, 130, 128, 64, 64, 10];
+        let mut windows: Vec<Window> = Vec::new();
+        for (text, &n) in lens.iter().enumerate() {
+            for _ in 0..10 {
+                windows.push(Window {
+                    text,
+                    ids: vec![0; n],
+                });
+            }
+        }
+        let mut order: Vec<usize> = (0..windows.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(windows[i].ids.len()));
+        let batches = token_batches(&order, &windows, 32);
+        assert_eq!(batches.concat(), order, "every window once, in order");
+        for b in &batches {
+            let width = windows[b[0]].ids.len();
+            assert!(b.len() <= 32);
+            assert!(
+                b.len() == 1 || b.len() * width <= BATCH_TOKENS,
+                "{} x {width}",
+                b.len()
+            );
+        }
+        // A batch is as wide as its first window: 8 rows of 256, 10 of 200, 15 of 130...
+        let sizes: Vec<usize> = batches.iter().map(|b| b.len()).collect();
+        assert_eq!(sizes, [8, 8, 8, 10, 15, 16, 15]);
+        let capped = token_batches(&order, &windows, 4);
+        assert_eq!(capped.iter().map(|b| b.len()).max(), Some(4));
+        assert!(token_batches(&[], &windows, 32).is_empty());
     }
 
     #[test]
