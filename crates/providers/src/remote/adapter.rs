@@ -50,16 +50,6 @@ fn protocol(binding: Binding) -> &'static Protocol {
     }
 }
 
-/// The host as LightRAG's identity has it: the configured one, or the binding's default.
-fn identity_host(host: &str, binding: Binding) -> String {
-    let host = host.trim();
-    if host.is_empty() {
-        binding.default_host().to_string()
-    } else {
-        host.to_string()
-    }
-}
-
 /// A chat model served by Ollama or an OpenAI-compatible server.
 pub struct RemoteChat {
     ep: Arc<Endpoint>,
@@ -80,10 +70,10 @@ impl RemoteChat {
             settings.timeouts.clone(),
             settings.retry.clone(),
         )?;
-        let host = identity_host(&settings.host, binding);
+        // The host as LightRAG's identity has it: the configured one, or the binding's default.
         let identity = identity_json(
             binding.as_str(),
-            &host,
+            binding.host_or_default(&settings.host),
             &settings.model,
             settings.role.as_deref(),
         );

@@ -74,12 +74,7 @@ impl Endpoint {
         timeouts: Timeouts,
         retry: RetryPolicy,
     ) -> Result<Endpoint> {
-        let host = host.trim();
-        let host = if host.is_empty() {
-            binding.default_host()
-        } else {
-            host
-        };
+        let host = binding.host_or_default(host);
         let base = host.trim_end_matches('/').to_string();
         let config_err =
             |msg: String| Error::Config(format!("{} host {host}: {msg}", binding.as_str()));

@@ -49,6 +49,14 @@ impl Binding {
             Binding::OpenAi => OPENAI_DEFAULT_HOST,
         }
     }
+
+    /// `host` trimmed, or the binding's default when that leaves nothing.
+    pub fn host_or_default(self, host: &str) -> &str {
+        match host.trim() {
+            "" => self.default_host(),
+            given => given,
+        }
+    }
 }
 
 /// The four limits of one request attempt.
