@@ -86,17 +86,21 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-/// Whether `path` is open per WHITELIST_PATHS (`x/*` covers `x` and everything below it).
-pub fn whitelisted(patterns: &[String], path: &str) -> bool {
-    patterns.iter().any(|p| match p.strip_suffix("/*") {
-        Some(prefix) => {
-            path == prefix
-                || path
-                    .strip_prefix(prefix)
-                    .is_some_and(|r| r.starts_with('/'))
-        }
-        None => path == p,
-    })
+/// Whether `path` matches one of `patterns`, in WHITELIST_PATHS' syntax (`x/*` covers `x` and
+/// everything below it).
+pub fn whitelisted<P: AsRef<str>>(patterns: &[P], path: &str) -> bool {
+    patterns
+        .iter()
+        .map(AsRef::as_ref)
+        .any(|p| match p.strip_suffix("/*") {
+            Some(prefix) => {
+                path == prefix
+                    || path
+                        .strip_prefix(prefix)
+                        .is_some_and(|r| r.starts_with('/'))
+            }
+            None => path == p,
+        })
 }
 
 /// LightRAG's combined check, in its order; `Ok` lets the request through.
@@ -149,22 +153,18 @@ fn check_claims(cfg: &ServerConfig, headers: &HeaderMap) -> Result<Option<Claims
     }))
 }
 
-/// Paths whose polling must not renew tokens (LightRAG's list).
+/// Paths whose polling must not renew tokens (LightRAG's list), with everything below them.
 const NO_RENEW: [&str; 3] = [
-    "/health",
-    "/documents/paginated",
-    "/documents/pipeline_status",
+    "/health/*",
+    "/documents/paginated/*",
+    "/documents/pipeline_status/*",
 ];
 
 /// A fresh token when `claims` has less than the renewal share of its lifetime left, at most
 /// once a minute per user (LightRAG's sliding renewal).
 fn renewal(state: &AppState, claims: &Claims, path: &str) -> Option<String> {
     let cfg = &state.cfg;
-    if !cfg.token_auto_renew
-        || NO_RENEW
-            .iter()
-            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
-    {
+    if !cfg.token_auto_renew || whitelisted(&NO_RENEW, path) {
         return None;
     }
     let life = if claims.role == "guest" {

@@ -50,6 +50,15 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// Documents waiting or being processed.
+    pub async fn unfinished_documents(&self) -> lightrag_core::Result<usize> {
+        let counts = self.rag.stores().doc_status.counts().await?;
+        Ok([DocStatus::Pending, DocStatus::Processing]
+            .iter()
+            .map(|s| counts.get(s).copied().unwrap_or(0))
+            .sum())
+    }
+
     /// Saves in-memory state; called once when the server stops.
     pub async fn close(&self) -> Result<(), String> {
         self.closer.close().await
@@ -129,11 +138,7 @@ impl Workspaces {
             .insert(name.to_string(), ws.clone());
         tracing::info!(workspace = name, "workspace opened");
         // Resume what an earlier run left; an idle workspace keeps its job slot free.
-        let counts = ws.rag.stores().doc_status.counts().await?;
-        let waiting = [DocStatus::Pending, DocStatus::Processing]
-            .iter()
-            .any(|s| counts.get(s).is_some_and(|n| *n > 0));
-        if waiting {
+        if ws.unfinished_documents().await? > 0 {
             ws.process_in_background();
         }
         Ok(ws)

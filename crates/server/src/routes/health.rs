@@ -164,43 +164,35 @@ async fn probe_models(ws: &Workspace) -> serde_json::Map<String, Value> {
     p.mode = QueryMode::Naive;
     p.only_need_context = true;
     p.chunk_top_k = 1;
-    let t = Instant::now();
-    let r = tokio::time::timeout(PROBE_TIMEOUT, rag.query("health check probe", &p)).await;
     out.insert(
         "embedding".into(),
-        probe_json(
-            t,
-            r.map_err(|_| "timed out".to_string())
-                .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string())),
-        ),
+        probe(rag.query("health check probe", &p)).await,
     );
-    match rag.query_model() {
-        None => {
-            out.insert("llm".into(), json!({"configured": false}));
-        }
+    let llm = match rag.query_model() {
+        None => json!({"configured": false}),
         Some(llm) => {
             let req = ChatRequest {
                 prompt: "Reply with the single word OK.".into(),
                 ..Default::default()
             };
-            let t = Instant::now();
-            let r = tokio::time::timeout(PROBE_TIMEOUT, llm.complete(&req)).await;
-            out.insert(
-                "llm".into(),
-                probe_json(
-                    t,
-                    r.map_err(|_| "timed out".to_string())
-                        .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string())),
-                ),
-            );
+            probe(llm.complete(&req)).await
         }
-    }
+    };
+    out.insert("llm".into(), llm);
     out
 }
 
-fn probe_json(started: Instant, r: Result<(), String>) -> Value {
+/// Runs one probe within [`PROBE_TIMEOUT`]: whether it succeeded, how long it took, and why not.
+async fn probe<T, E: std::fmt::Display>(
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> Value {
+    let started = Instant::now();
+    let outcome = match tokio::time::timeout(PROBE_TIMEOUT, work).await {
+        Err(_) => Err("timed out".to_string()),
+        Ok(r) => r.map(|_| ()).map_err(|e| e.to_string()),
+    };
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    match r {
+    match outcome {
         Ok(()) => json!({"reachable": true, "latency_ms": ms}),
         Err(e) => json!({"reachable": false, "latency_ms": ms, "error": e}),
     }

@@ -11,7 +11,6 @@ use axum::response::IntoResponse;
 use axum::Json;
 use lightrag_core::ids::{doc_id, track_id};
 use lightrag_core::pipeline::{EnqueueOutcome, NewDocument};
-use lightrag_core::types::DocStatus;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -74,11 +73,7 @@ async fn admit(ws: &Workspace, cap: usize, adding: usize) -> ApiResult<()> {
     if cap == 0 {
         return Ok(());
     }
-    let counts = ws.rag.stores().doc_status.counts().await?;
-    let active = [DocStatus::Pending, DocStatus::Processing]
-        .iter()
-        .map(|s| counts.get(s).copied().unwrap_or(0))
-        .sum::<usize>();
+    let active = ws.unfinished_documents().await?;
     if active + adding > cap {
         return Err(ApiError::TooManyRequests {
             message: format!(
