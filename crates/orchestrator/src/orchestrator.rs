@@ -278,31 +278,30 @@ impl BatchingEmbedder {
             for (i, r) in ready.into_iter().enumerate() {
                 let (tx, rx) = oneshot::channel();
                 receivers.push(rx);
-                match r {
-                    Some(v) => {
-                        let _ = tx.send(Ok(v));
-                        core.metrics.active_delta(-1);
+                // Not in flight may mean finished while this call looked in Redis: `complete`
+                // caches a vector before it drops the in-flight entry.
+                let r = r.or_else(|| {
+                    let late = (!inflight.contains_key(&keys[i]))
+                        .then(|| core.memory.get(&keys[i]))
+                        .flatten()?;
+                    late_hits += 1;
+                    Some(late.to_vec())
+                });
+                if let Some(v) = r {
+                    let _ = tx.send(Ok(v));
+                    core.metrics.active_delta(-1);
+                    continue;
+                }
+                misses += 1;
+                match inflight.get_mut(&keys[i]) {
+                    Some(waiters) => {
+                        waiters.push(tx);
+                        core.metrics.deduplicated();
                     }
-                    None => match inflight.get_mut(&keys[i]) {
-                        Some(waiters) => {
-                            misses += 1;
-                            waiters.push(tx);
-                            core.metrics.deduplicated();
-                        }
-                        // It may have finished while this call looked in Redis.
-                        None => match core.memory.get(&keys[i]) {
-                            Some(v) => {
-                                let _ = tx.send(Ok(v.to_vec()));
-                                core.metrics.active_delta(-1);
-                                late_hits += 1;
-                            }
-                            None => {
-                                misses += 1;
-                                inflight.insert(keys[i].clone(), vec![tx]);
-                                to_queue.push(i);
-                            }
-                        },
-                    },
+                    None => {
+                        inflight.insert(keys[i].clone(), vec![tx]);
+                        to_queue.push(i);
+                    }
                 }
             }
         }
