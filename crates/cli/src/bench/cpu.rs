@@ -13,7 +13,12 @@ const TICKS: f64 = 100.0;
 
 /// CPU time (user + system) this process used so far, in seconds.
 fn own_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    process_seconds("self")
+}
+
+/// CPU time (user + system) process `pid` ("self" for this one) used so far, in seconds.
+pub fn process_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The fields after the command name, which is in parentheses and may contain spaces:
     // `rest[0]` is field 3 (state), so utime (14) and stime (15) are `rest[11]` and `rest[12]`.
     let rest: Vec<&str> = stat[stat.rfind(')')? + 2..].split_whitespace().collect();

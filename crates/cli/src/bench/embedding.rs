@@ -29,7 +29,7 @@ use lightrag_orchestrator::{BatchingEmbedder, MetricsSnapshot, OrchestratorConfi
 use lightrag_providers::remote::{Binding, EmbedSettings, RemoteEmbedder, Timeouts};
 use serde_json::{json, Value};
 
-use super::cpu::{CpuMeter, CpuUse};
+use super::cpu::{process_seconds, CpuMeter, CpuUse};
 use super::report::{self, round, table, Latency, Machine};
 use super::rng::Rng;
 use super::words;
@@ -543,14 +543,9 @@ impl EmbedServer {
         }
     }
 
-    /// CPU seconds the started server used so far (user + system, /proc ticks).
+    /// CPU seconds the started server used so far (user + system).
     fn cpu_seconds(&self) -> Option<f64> {
-        let pid = self.child.as_ref()?.id();
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let rest: Vec<&str> = stat[stat.rfind(')')? + 2..].split_whitespace().collect();
-        let utime: f64 = rest.get(11)?.parse().ok()?;
-        let stime: f64 = rest.get(12)?.parse().ok()?;
-        Some((utime + stime) / 100.0)
+        process_seconds(&self.child.as_ref()?.id().to_string())
     }
 
     fn reset(&self) -> Result<()> {
