@@ -6,6 +6,7 @@ pub mod answer;
 pub mod chunks;
 pub mod context;
 pub mod keywords;
+pub mod limits;
 pub mod retrieve;
 pub mod run;
 pub mod token_memo;

@@ -51,6 +51,7 @@ impl Rag {
         if q.is_empty() {
             return Err(Error::InvalidInput("the query is empty".into()));
         }
+        super::limits::check_query(q, param)?;
         if param.mode != QueryMode::Bypass && query_weight(q) < 3 {
             return Err(Error::InvalidInput(format!(
                 "the query '{q}' is too short to search for"
@@ -65,7 +66,9 @@ impl Rag {
                 low_level: param.ll_keywords.clone(),
             }
         } else {
-            self.keywords(q, param.mode).await
+            let mut k = self.keywords(q, param.mode).await;
+            super::limits::cap_keywords(&mut k);
+            k
         };
         if param.mode == QueryMode::Naive {
             return self.naive_query(q, param, keywords).await;
@@ -89,14 +92,18 @@ impl Rag {
             QueryMode::Global => (false, true),
             _ => (!ll.is_empty(), !hl.is_empty()),
         };
-        // One batched embedding call for everything this query needs.
-        let mut texts = vec![q.to_string()];
+        // One batched embedding call for everything this query needs, each text bounded.
+        let mut texts = vec![q];
         if use_local {
-            texts.push(ll.clone());
+            texts.push(&ll);
         }
         if use_global {
-            texts.push(hl.clone());
+            texts.push(&hl);
         }
+        let texts: Vec<String> = texts
+            .into_iter()
+            .map(|t| super::limits::embed_prefix(self.tokenizer(), t))
+            .collect();
         let vecs = self.embed(&texts, EmbedPurpose::Query).await?;
         let q_vec = &vecs[0];
         let threshold = self.cfg.query.cosine_threshold;
@@ -248,7 +255,8 @@ impl Rag {
         param: &QueryParam,
         keywords: Keywords,
     ) -> Result<QueryOutput> {
-        let vecs = self.embed(&[q.to_string()], EmbedPurpose::Query).await?;
+        let text = super::limits::embed_prefix(self.tokenizer(), q);
+        let vecs = self.embed(&[text], EmbedPurpose::Query).await?;
         let k = if param.chunk_top_k > 0 {
             param.chunk_top_k
         } else {
