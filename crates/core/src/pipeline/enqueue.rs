@@ -42,6 +42,16 @@ fn summary(content: &str) -> String {
     s
 }
 
+/// The id of the failed row that records `key` as a duplicate of other content: one per key
+/// and content, so inserting (or scanning) the same duplicate again updates that row instead of
+/// adding another.
+pub fn duplicate_row_id(key: &str, content: &str) -> String {
+    format!(
+        "dup-{}",
+        md5_hex(&format!("{}-{}", doc_id(key), md5_hex(content.trim())))
+    )
+}
+
 impl Rag {
     /// Registers documents for processing. Processing happens in [`Rag::process_pending`].
     pub async fn enqueue(
@@ -50,18 +60,13 @@ impl Rag {
         track_id: &str,
     ) -> Result<Vec<EnqueueOutcome>> {
         let mut out = Vec::with_capacity(docs.len());
-        for (index, doc) in docs.into_iter().enumerate() {
-            out.push(self.enqueue_one(doc, track_id, index).await?);
+        for doc in docs {
+            out.push(self.enqueue_one(doc, track_id).await?);
         }
         Ok(out)
     }
 
-    async fn enqueue_one(
-        &self,
-        doc: NewDocument,
-        track_id: &str,
-        index: usize,
-    ) -> Result<EnqueueOutcome> {
+    async fn enqueue_one(&self, doc: NewDocument, track_id: &str) -> Result<EnqueueOutcome> {
         let content = doc.content.trim().to_string();
         if content.is_empty() {
             return Err(Error::InvalidInput(format!(
@@ -89,10 +94,7 @@ impl Rag {
             replaced = true;
         }
         if let Some((original, orig_row)) = store.find_by_content_hash(&hash, Some(&id)).await? {
-            let dup_id = format!(
-                "dup-{}",
-                md5_hex(&format!("{id}-{track_id}-{index}-{}", doc.key))
-            );
+            let dup_id = duplicate_row_id(&doc.key, &content);
             let mut metadata = Map::new();
             metadata.insert("is_duplicate".into(), Value::Bool(true));
             metadata.insert("duplicate_kind".into(), json!("content_hash"));

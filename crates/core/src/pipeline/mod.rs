@@ -6,5 +6,5 @@
 pub mod enqueue;
 pub mod process;
 
-pub use enqueue::{EnqueueOutcome, NewDocument};
+pub use enqueue::{duplicate_row_id, EnqueueOutcome, NewDocument};
 pub use process::{ProcessReport, Progress, ProgressEvent};
