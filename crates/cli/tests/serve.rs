@@ -2,10 +2,11 @@
 //! HTTP, SIGTERM while documents are processed (they resume on restart), and SIGTERM during a
 //! request (it finishes first).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
 
 use lightrag_testserver::{serve, Script, ServerConfig};
 use serde_json::{json, Value};
@@ -16,30 +17,15 @@ struct Server {
 }
 
 fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lightrag"));
-    cmd.arg("--working-dir")
-        .arg(dir.join("rag"))
-        .arg("serve")
-        .current_dir(std::env::temp_dir())
-        .env("HOST", "127.0.0.1")
-        .env("PORT", "0")
-        .env("INPUT_DIR", dir.join("inputs"))
-        .stdout(Stdio::piped())
+    let mut cmd = common::serve_command(dir, None);
+    cmd.current_dir(std::env::temp_dir())
         .stderr(Stdio::inherit());
     for (k, v) in env {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("start lightrag serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("first line");
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_string();
+    let url = common::listening_url(&mut child)
+        .unwrap_or_else(|line| panic!("unexpected first line: {line}"));
     Server { child, url }
 }
 

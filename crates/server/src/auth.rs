@@ -1,6 +1,8 @@
-//! Authentication as LightRAG's server does it: an API key in `X-API-Key`, JWT bearer tokens
-//! from `/login` with AUTH_ACCOUNTS, open paths from WHITELIST_PATHS, and a lockout after
-//! repeated failed logins. Checked by one layer on every protected route.
+//! Authentication as LightRAG's server does it: an API key in `X-API-Key` (or, for Ollama
+//! clients, as a bearer token), JWT bearer tokens from `/login` with AUTH_ACCOUNTS, open paths
+//! from WHITELIST_PATHS, and a lockout after repeated failed logins. Checked by one layer on
+//! every protected route. Unlike LightRAG, the default open paths read no data and call no
+//! model: opening such a route takes an explicit WHITELIST_PATHS, and a warning at start.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -103,6 +105,31 @@ pub fn whitelisted<P: AsRef<str>>(patterns: &[P], path: &str) -> bool {
         })
 }
 
+/// Routes open to anyone that neither read the knowledge base nor call a model: the probe,
+/// Ollama's version and model listing, login and the API description.
+const HARMLESS: [&str; 9] = [
+    "/health",
+    "/api/version",
+    "/api/tags",
+    "/api/ps",
+    "/auth-status",
+    "/login",
+    "/auth/verify",
+    "/openapi.json",
+    "/docs",
+];
+
+/// The routes that read data or call a model which `whitelist` opens to anonymous callers
+/// (the server warns about each at start when credentials are configured).
+pub fn open_data_routes<P: AsRef<str>>(whitelist: &[P]) -> Vec<String> {
+    let mut open: Vec<String> = crate::openapi::route_paths()
+        .into_iter()
+        .filter(|p| !HARMLESS.contains(&p.as_str()) && whitelisted(whitelist, p))
+        .collect();
+    open.sort();
+    open
+}
+
 /// LightRAG's combined check, in its order; `Ok` lets the request through.
 pub fn check(cfg: &ServerConfig, headers: &HeaderMap) -> Result<(), ApiError> {
     check_claims(cfg, headers).map(|_| ())
@@ -121,6 +148,12 @@ fn check_claims(cfg: &ServerConfig, headers: &HeaderMap) -> Result<Option<Claims
         .filter(|t| !t.is_empty());
     let key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
     let accounts = !cfg.accounts.is_empty();
+    // Ollama clients can only send a bearer token: the API key there counts as the key.
+    if let (Some(expected), Some(given)) = (&cfg.api_key, bearer) {
+        if constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+            return Ok(None);
+        }
+    }
     if let Some(token) = bearer {
         let claims = validate_token(cfg, token).map_err(|m| ApiError::Unauthorized(m.into()))?;
         let guest = claims.role == "guest";
@@ -366,6 +399,17 @@ mod tests {
         assert!(!whitelisted(&w, "/apix"));
         assert!(!whitelisted(&w, "/health/x"));
         assert!(!whitelisted(&w, "/query"));
+    }
+
+    #[test]
+    fn open_data_routes_names_what_a_whitelist_exposes() {
+        let default = crate::config::ServerConfig::from_settings(&Default::default(), "")
+            .expect("defaults")
+            .whitelist;
+        assert!(open_data_routes(&default).is_empty(), "{default:?}");
+        let lightrags = ["/health", "/api/*"];
+        assert_eq!(open_data_routes(&lightrags), ["/api/chat", "/api/generate"]);
+        assert_eq!(open_data_routes(&["/graphs"]), ["/graphs"]);
     }
 
     #[test]

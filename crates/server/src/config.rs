@@ -55,6 +55,10 @@ pub struct ServerConfig {
     /// 0 = no limit.
     pub max_upload_size: usize,
     pub timeout: Option<Duration>,
+    /// Open connections at most (before the descriptor limit lowers it).
+    pub max_connections: usize,
+    /// Time to send a complete request head.
+    pub connection_idle_timeout: Duration,
     pub login_max_failed_attempts: usize,
     pub login_lockout_window: Duration,
     pub enable_query_cache: bool,
@@ -86,6 +90,9 @@ impl std::fmt::Debug for ServerConfig {
             .finish_non_exhaustive()
     }
 }
+
+/// The shortest TOKEN_SECRET accepted with accounts: an HS256 key of 256 bits as hex or text.
+pub const MIN_TOKEN_SECRET_CHARS: usize = 32;
 
 /// LightRAG's built-in JWT secret, refused once accounts exist.
 pub const DEFAULT_TOKEN_SECRET: &str = "lightrag-jwt-default-secret-key!";
@@ -175,8 +182,13 @@ impl ServerConfig {
             }
         } else if secret.is_empty() || secret == DEFAULT_TOKEN_SECRET {
             return Err(ConfigError(
-                "AUTH_ACCOUNTS is set, so TOKEN_SECRET must be set to a secret of your own".into(),
+                "AUTH_ACCOUNTS is set, so TOKEN_SECRET must be set to a secret of your own (e.g. `openssl rand -hex 32`)".into(),
             ));
+        } else if secret.chars().count() < MIN_TOKEN_SECRET_CHARS {
+            return Err(ConfigError(format!(
+                "TOKEN_SECRET is {} characters; login tokens need at least {MIN_TOKEN_SECRET_CHARS} (e.g. `openssl rand -hex 32`)",
+                secret.chars().count()
+            )));
         } else {
             secret
         };
@@ -198,6 +210,14 @@ impl ServerConfig {
         };
         let hours = |name: &str| -> Result<Duration, ConfigError> {
             Ok(Duration::from_secs_f64(r.float(name)? * 3600.0))
+        };
+        let positive_secs = |name: &str| -> Result<Duration, ConfigError> {
+            let v = r.float(name)?;
+            if v > 0.0 {
+                Ok(Duration::from_secs_f64(v))
+            } else {
+                Err(ConfigError(format!("{name} must be more than 0 seconds")))
+            }
         };
         let cors = r.raw("CORS_ORIGINS");
         let name = r.raw("OLLAMA_EMULATING_MODEL_NAME");
@@ -224,6 +244,8 @@ impl ServerConfig {
             max_text_body_bytes: if explicit_body { body } else { 50 << 20 },
             max_upload_size: r.num("MAX_UPLOAD_SIZE")?,
             timeout,
+            max_connections: r.num("MAX_CONNECTIONS")?,
+            connection_idle_timeout: positive_secs("CONNECTION_IDLE_TIMEOUT")?,
             login_max_failed_attempts: r.num("LOGIN_MAX_FAILED_ATTEMPTS")?,
             login_lockout_window: Duration::from_secs_f64(r.float("LOGIN_LOCKOUT_WINDOW_SECONDS")?),
             enable_query_cache: r.flag("ENABLE_QUERY_CACHE")?,
@@ -264,7 +286,10 @@ mod tests {
         let c = ServerConfig::from_settings(&Settings::default(), "").unwrap();
         assert_eq!(c.port, 9621);
         assert_eq!(c.host, "0.0.0.0");
-        assert_eq!(c.whitelist, vec!["/health", "/api/*"]);
+        assert_eq!(
+            c.whitelist,
+            vec!["/health", "/api/version", "/api/tags", "/api/ps"]
+        );
         assert_eq!(c.max_request_body_bytes, 1 << 20);
         assert_eq!(c.max_text_body_bytes, 50 << 20);
         assert_eq!(c.token_secret, DEFAULT_TOKEN_SECRET);
@@ -275,11 +300,15 @@ mod tests {
     fn accounts_need_a_secret_of_their_own() {
         let s = settings(&[("AUTH_ACCOUNTS", "admin:pw")]);
         assert!(ServerConfig::from_settings(&s, "").is_err());
-        let s = settings(&[("AUTH_ACCOUNTS", "admin:pw"), ("TOKEN_SECRET", "s3")]);
+        let short = settings(&[("AUTH_ACCOUNTS", "admin:pw"), ("TOKEN_SECRET", "s")]);
+        let e = ServerConfig::from_settings(&short, "").err().unwrap();
+        assert!(e.to_string().contains("at least 32"), "{e}");
+        let strong = "4f1c0d9e8b7a6f5e4d3c2b1a0f9e8d7c";
+        let s = settings(&[("AUTH_ACCOUNTS", "admin:pw"), ("TOKEN_SECRET", strong)]);
         let c = ServerConfig::from_settings(&s, "").unwrap();
         assert_eq!(c.accounts.len(), 1);
         assert!(
-            !format!("{c:?}").contains("s3"),
+            !format!("{c:?}").contains(strong),
             "no secret in Debug output"
         );
         assert!(!format!("{:?}", c.accounts).contains("pw"));

@@ -27,6 +27,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A body in a format the route does not take (JSON routes take JSON only).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// A request that parsed but is not valid (FastAPI's 422 with a list of problems).
     #[error("{0}")]
     Unprocessable(String),
@@ -51,6 +54,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -70,9 +74,17 @@ impl ApiError {
         }
     }
 
+    /// Whether the message stays in the log: unexpected failures, whose text may name
+    /// internals. Everything a client or operator can act on (a service unavailable, a limit,
+    /// a missing model) is said in the response.
+    fn opaque(&self) -> bool {
+        matches!(self, ApiError::Internal(_))
+            || (matches!(self, ApiError::Engine(_)) && self.status().is_server_error())
+    }
+
     /// The `detail` to show: the message, or an opaque id for internal failures.
     pub fn detail(&self) -> Value {
-        if self.status().is_server_error() {
+        if self.opaque() {
             let id = &uuid::Uuid::new_v4().simple().to_string()[..12];
             tracing::error!(error_id = id, "request failed: {self}");
             return json!(format!("Internal server error (error_id: {id})"));
@@ -101,3 +113,45 @@ impl IntoResponse for ApiError {
 
 /// Handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Largest error body rewritten by [`json_errors`] (framework rejections are one line).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Layer body: every error answer is JSON in LightRAG's `{"detail": ...}` shape, including
+/// the framework's own (a 405, a malformed query string or multipart body, a wrong form type),
+/// which are plain text or empty. A 5xx says only its status; its cause is in the log.
+pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let text = if status.is_server_error() {
+        String::new()
+    } else {
+        axum::body::to_bytes(body, MAX_ERROR_BODY)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .unwrap_or_default()
+    };
+    let detail = if text.is_empty() {
+        status.canonical_reason().unwrap_or("Error").to_string()
+    } else {
+        text
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(
+        parts,
+        axum::body::Body::from(json!({ "detail": detail }).to_string()),
+    )
+}

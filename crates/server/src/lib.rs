@@ -2,8 +2,10 @@
 //!
 //! The engine knows nothing of HTTP; this crate is a thin layer over it. Each area has its own
 //! router ([`routes`]): documents, query, graph, Ollama emulation, health and metrics, auth.
-//! Cross-cutting work is done by layers: authentication ([`auth`]), body limits, timeouts, CORS
-//! and request metrics ([`metrics`]).
+//! Cross-cutting work is done by layers: authentication ([`auth`]), cross-site write refusal
+//! ([`cross_site`]), body limits, timeouts, CORS, JSON errors and request metrics ([`metrics`]).
+//! Connections are accepted by [`connections`], which bounds how many are open and how long an
+//! idle one is kept.
 //!
 //! Every route works on a *workspace* chosen per request by the `LIGHTRAG-WORKSPACE` header
 //! (falling back to `WORKSPACE`). Each workspace has its own engine, opened lazily through an
@@ -15,6 +17,8 @@
 
 pub mod auth;
 pub mod config;
+pub mod connections;
+pub mod cross_site;
 pub mod error;
 pub mod extract;
 pub mod metrics;

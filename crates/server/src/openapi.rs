@@ -132,6 +132,11 @@ pub fn openapi_json() -> &'static str {
     JSON.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_else(|_| "{}".into()))
 }
 
+/// Every route path the API describes (`{param}` segments as written).
+pub fn route_paths() -> Vec<String> {
+    ApiDoc::openapi().paths.paths.keys().cloned().collect()
+}
+
 async fn json() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], openapi_json())
 }

@@ -1,7 +1,6 @@
 //! Assembling the application (routers and layers) and running it until shutdown.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +17,7 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::auth::{self, LoginLimiter};
 use crate::config::ServerConfig;
+use crate::connections::ConnectionLimits;
 use crate::error::ApiError;
 use crate::routes;
 use crate::workspace::{EngineOpener, Workspaces};
@@ -167,7 +167,12 @@ pub fn build_app(state: AppState) -> Router {
         .merge(public)
         .fallback(not_found)
         .layer(body_limit)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::cross_site::refuse,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(middleware::from_fn(crate::error::json_errors))
         .layer(middleware::from_fn(crate::metrics::track));
     if let Some(c) = cors(cfg) {
         app = app.layer(c);
@@ -184,6 +189,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
+    if state.cfg.auth_configured() {
+        for route in auth::open_data_routes(&state.cfg.whitelist) {
+            tracing::warn!(
+                "WHITELIST_PATHS opens {route} to callers without credentials, and it reads data or calls a model"
+            );
+        }
+    }
     let app = build_app(state.clone());
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
@@ -191,15 +203,15 @@ pub async fn serve(
         tracing::info!("shutting down: finishing in-flight requests");
         let _ = stopping_tx.send(());
     };
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal);
-    let mut server = tokio::spawn(async move { server.await });
+    let limits = ConnectionLimits {
+        max_connections: state.cfg.max_connections,
+        idle_timeout: state.cfg.connection_idle_timeout,
+    };
+    let server = crate::connections::run(listener, app, limits, signal);
+    let mut server = tokio::spawn(server);
     tokio::select! {
         r = &mut server => {
-            r.map_err(std::io::Error::other)??;
+            r.map_err(std::io::Error::other)?;
         }
         _ = async {
             let _ = stopping_rx.await;

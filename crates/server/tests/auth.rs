@@ -61,7 +61,7 @@ async fn login_gives_a_token_and_failures_lock_out() {
     let accounts = format!("admin:a-pass,bob:{{bcrypt}}{hash}");
     let s = TestServer::start(&[
         ("AUTH_ACCOUNTS", accounts.as_str()),
-        ("TOKEN_SECRET", "jwt-s3cret"),
+        ("TOKEN_SECRET", "jwt-s3cret-of-thirty-two-characters"),
         ("LOGIN_MAX_FAILED_ATTEMPTS", "3"),
     ])
     .await;
@@ -132,7 +132,12 @@ async fn login_gives_a_token_and_failures_lock_out() {
     )
     .await;
     let text = h.to_string();
-    for secret in ["jwt-s3cret", "a-pass", "b-pass", hash.as_str()] {
+    for secret in [
+        "jwt-s3cret-of-thirty-two-characters",
+        "a-pass",
+        "b-pass",
+        hash.as_str(),
+    ] {
         assert!(!text.contains(secret), "{secret} leaked into /health");
     }
     s.stop().await;
@@ -191,7 +196,7 @@ async fn whitelist_is_configurable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_callers_cannot_create_workspaces_through_open_paths() {
     let s = TestServer::start(&[("LIGHTRAG_API_KEY", "k")]).await;
-    // /health stays 200 and /api/* stays open, but neither opens a new workspace anonymously.
+    // /health and Ollama's model listing stay open, but neither opens a new workspace.
     let (code, _) = s.get("/health", "newbase").await;
     assert_eq!(code, 200);
     let (code, _) = s.get("/api/tags", "newbase").await;
@@ -212,13 +217,17 @@ async fn anonymous_callers_cannot_create_workspaces_through_open_paths() {
     )
     .await;
     assert_eq!(code, 200);
-    let (code, _) = s
-        .post(
-            "/api/chat",
-            "newbase",
-            json!({"stream": false, "messages": [{"role": "user", "content": "/context ferry"}]}),
-        )
-        .await;
+    // An open workspace is still not readable anonymously (security.rs has the details).
+    let chat =
+        json!({"stream": false, "messages": [{"role": "user", "content": "/context ferry"}]});
+    let (code, _) = s.post("/api/chat", "newbase", chat.clone()).await;
+    assert_eq!(code, 403);
+    let (code, _) = send(
+        s.req(reqwest::Method::POST, "/api/chat", "newbase")
+            .bearer_auth("k")
+            .json(&chat),
+    )
+    .await;
     assert_eq!(code, 200);
     s.stop().await;
 }
@@ -228,7 +237,7 @@ async fn tokens_near_their_end_are_renewed_once_a_minute() {
     // A threshold above 1 makes every token "near its end" at once.
     let s = TestServer::start(&[
         ("AUTH_ACCOUNTS", "admin:pw"),
-        ("TOKEN_SECRET", "t"),
+        ("TOKEN_SECRET", "renewal-test-secret-of-32-chars!"),
         ("TOKEN_EXPIRE_HOURS", "0.01"),
         ("TOKEN_RENEW_THRESHOLD", "2"),
     ])

@@ -79,15 +79,21 @@ async fn no_route_leaks_across_workspaces() {
     assert_eq!(c["status_counts"]["all"], 1);
 
     // Uploads go to the workspace's own input folder; a header cannot name a path.
-    let (ct, body) = common::multipart("notes.txt", FERRY.as_bytes());
-    let (code, _) = common::send(
-        s.req(reqwest::Method::POST, "/documents/upload", "../../etc")
+    let upload = |ws: &'static str| {
+        let (ct, body) = common::multipart("notes.txt", FERRY.as_bytes());
+        s.req(reqwest::Method::POST, "/documents/upload", ws)
             .header("content-type", ct)
-            .body(body),
-    )
-    .await;
+            .body(body)
+    };
+    let (code, v) = common::send(upload("../../etc")).await;
+    assert_eq!(code, 400, "{v}");
+    assert!(v["detail"]
+        .as_str()
+        .unwrap()
+        .contains("not a workspace name"));
+    let (code, _) = common::send(upload("beta")).await;
     assert_eq!(code, 200);
-    assert!(s.dir.path().join("inputs/______etc/notes.txt").exists());
+    assert!(s.dir.path().join("inputs/beta/notes.txt").exists());
     s.stop().await;
 }
 

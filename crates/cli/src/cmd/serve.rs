@@ -97,6 +97,7 @@ pub async fn run(cfg: Config, g: &GlobalArgs, args: &ServeArgs) -> Result<()> {
         .get(&default_ws)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    lightrag_server::connections::raise_descriptor_limit();
     let listener = tokio::net::TcpListener::bind((scfg.host.as_str(), scfg.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", scfg.host, scfg.port))?;

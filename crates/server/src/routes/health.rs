@@ -16,6 +16,19 @@ use crate::extract::workspace_name;
 use crate::serve::{AppState, API_VERSION};
 use crate::workspace::Workspace;
 
+/// A server URL fit to show: without user and password (`https://user:key@host`) and without
+/// a query string, where keys also travel (`?key=...`).
+pub fn without_credentials(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or("");
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{host}{path}")
+}
+
 /// `GET /`: the interactive API docs.
 pub async fn root(State(state): State<AppState>) -> Response {
     if state.cfg.enable_api_docs {
@@ -93,10 +106,10 @@ pub async fn health(
         "query_cache": {"enabled": ws.cache.enabled(), "entries": ws.cache.len()},
         "configuration": {
             "llm_binding": llm.map(|l| l.query.binding.as_str()).unwrap_or("none"),
-            "llm_binding_host": llm.map(|l| l.query.host.as_str()).unwrap_or(""),
+            "llm_binding_host": without_credentials(llm.map(|l| l.query.host.as_str()).unwrap_or("")),
             "llm_model": llm.map(|l| l.query.model.as_str()).unwrap_or(""),
             "embedding_binding": c.embedding_binding,
-            "embedding_binding_host": c.embedding_host,
+            "embedding_binding_host": without_credentials(&c.embedding_host),
             "embedding_model": c.embedding_model,
             "summary_max_tokens": c.summary_max_tokens,
             "summary_context_size": c.summary_context_size,
@@ -228,4 +241,23 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 pub async fn ui_customization(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"customized": false,
                 "brand": {"title": state.cfg.webui_title, "description": state.cfg.webui_description}}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_credentials;
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        assert_eq!(
+            without_credentials("https://user:s3cret@llm.example:8443/v1?key=abc"),
+            "https://llm.example:8443/v1"
+        );
+        assert_eq!(
+            without_credentials("http://localhost:11434"),
+            "http://localhost:11434"
+        );
+        assert_eq!(without_credentials(""), "");
+        assert_eq!(without_credentials("http://a@b@host/x"), "http://host/x");
+    }
 }

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use lightrag_core::ports::{ChatMessage, ChatRequest};
-use lightrag_core::query::{QueryMode, QueryParam};
+use lightrag_core::query::{limits, QueryMode, QueryParam};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -154,6 +154,18 @@ pub fn parse_prefix(text: &str) -> Prefixed {
     }
 }
 
+/// The model name to answer with: the client's (at most LightRAG's 256 characters) or ours.
+fn model_name(given: Option<String>, state: &AppState) -> ApiResult<String> {
+    match given {
+        Some(m) => {
+            limits::check_text("model", &m, limits::MAX_MODEL_NAME_CHARS)
+                .map_err(ApiError::from_query)?;
+            Ok(m)
+        }
+        None => Ok(state.cfg.ollama_model.clone()),
+    }
+}
+
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid request: {e}")))
 }
@@ -242,6 +254,13 @@ pub async fn chat(
 ) -> ApiResult<Response> {
     let started = Instant::now();
     let req: ChatBody = parse(&body)?;
+    if req.messages.len() > limits::MAX_MESSAGES {
+        return Err(ApiError::Unprocessable(format!(
+            "messages holds {} messages; at most {} are allowed",
+            req.messages.len(),
+            limits::MAX_MESSAGES
+        )));
+    }
     let Some((last, earlier)) = req.messages.split_last() else {
         return Err(ApiError::BadRequest("messages must not be empty".into()));
     };
@@ -250,7 +269,7 @@ pub async fn chat(
             "the last message must be the user's".into(),
         ));
     }
-    let model = req.model.unwrap_or_else(|| state.cfg.ollama_model.clone());
+    let model = model_name(req.model, &state)?;
     let history: Vec<ChatMessage> = earlier
         .iter()
         .map(|m| ChatMessage {
@@ -258,6 +277,9 @@ pub async fn chat(
             content: m.content.clone(),
         })
         .collect();
+    let system = req.system.as_deref().map(|s| ("the system prompt", s));
+    limits::check_conversation(&last.content, limits::MAX_MESSAGE_CHARS, system, &history)
+        .map_err(ApiError::from_query)?;
     let p = parse_prefix(&last.content);
     if p.query.trim().is_empty() {
         return Err(ApiError::BadRequest("the query is empty".into()));
@@ -340,12 +362,15 @@ pub async fn generate(
     if req.prompt.trim().is_empty() {
         return Err(ApiError::BadRequest("prompt must not be empty".into()));
     }
+    let system = req.system.as_deref().map(|s| ("the system prompt", s));
+    limits::check_conversation(&req.prompt, limits::MAX_QUERY_CHARS, system, &[])
+        .map_err(ApiError::from_query)?;
+    let model = model_name(req.model, &state)?;
     let Some(llm) = ws.rag.query_model() else {
         return Err(ApiError::Unavailable(
             "no LLM is configured (LLM_BINDING=none), so /api/generate cannot answer".into(),
         ));
     };
-    let model = req.model.unwrap_or_else(|| state.cfg.ollama_model.clone());
     let chat = ChatRequest {
         system: req.system,
         prompt: req.prompt.clone(),

@@ -71,18 +71,12 @@ fn yes() -> bool {
     true
 }
 
-/// Request size guards of LightRAG (`lightrag/constants.py`).
-const MAX_QUERY_CHARS: usize = 64 * 1024;
-
 impl QueryRequest {
     /// Checks LightRAG's bounds and builds the engine's parameters.
     pub fn to_param(&self, ws: &Workspace) -> ApiResult<QueryParam> {
         let q = self.query.trim();
         if q.is_empty() {
             return Err(ApiError::Unprocessable("query must not be empty".into()));
-        }
-        if q.chars().count() > MAX_QUERY_CHARS {
-            return Err(ApiError::PayloadTooLarge("query is too long".into()));
         }
         for (name, v) in [("top_k", self.top_k), ("chunk_top_k", self.chunk_top_k)] {
             if v.is_some_and(|k| !(1..=1000).contains(&k)) {
@@ -138,6 +132,8 @@ impl QueryRequest {
         p.conversation_history = self.conversation_history.clone().unwrap_or_default();
         p.user_prompt = self.user_prompt.clone();
         p.include_references = self.include_references;
+        // LightRAG's input ceilings, before any work (the engine checks them again).
+        lightrag_core::query::limits::check_query(q, &p).map_err(ApiError::from_query)?;
         Ok(p)
     }
 

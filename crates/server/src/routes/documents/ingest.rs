@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use lightrag_core::ids::{doc_id, track_id};
-use lightrag_core::pipeline::{EnqueueOutcome, NewDocument};
+use lightrag_core::pipeline::{duplicate_row_id, EnqueueOutcome, NewDocument};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -146,18 +146,17 @@ pub async fn upload(
         }
         ensure_new(&ws, &name).await?;
         admit(&ws, state.cfg.max_pending_documents, 1).await?;
-        let path = ws.input_dir.join(&name);
-        if path.exists() {
-            return Err(ApiError::Conflict(format!(
-                "File '{name}' already exists in the input folder"
-            )));
-        }
         tokio::fs::create_dir_all(&ws.input_dir)
             .await
             .map_err(|e| ApiError::Internal(format!("cannot create the input folder: {e}")))?;
-        tokio::fs::write(&path, text.as_bytes())
+        save_new_file(&ws.input_dir.join(&name), text.as_bytes())
             .await
-            .map_err(|e| ApiError::Internal(format!("cannot save the upload: {e}")))?;
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => {
+                    ApiError::Conflict(format!("File '{name}' already exists in the input folder"))
+                }
+                _ => ApiError::Internal(format!("cannot save the upload: {e}")),
+            })?;
         let track = track_id("upload");
         enqueue(
             &ws,
@@ -177,6 +176,29 @@ pub async fn upload(
     Err(ApiError::Unprocessable(
         "the multipart field 'file' is missing".into(),
     ))
+}
+
+/// Creates `path` with `bytes`, never through a link and never over anything already there:
+/// `O_CREAT|O_EXCL` fails on any existing entry, a dangling symlink included, so an upload
+/// cannot write outside the input folder. A failed write leaves no partial file.
+async fn save_new_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut opts = tokio::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    opts.custom_flags(libc::O_NOFOLLOW);
+    let mut file = opts.open(path).await?;
+    let written = async {
+        file.write_all(bytes).await?;
+        file.sync_all().await
+    }
+    .await;
+    if let Err(e) = written {
+        drop(file);
+        let _ = tokio::fs::remove_file(path).await;
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// `POST /documents/upload` form (for the API description).
@@ -314,15 +336,15 @@ pub async fn scan(Ws(ws): Ws) -> ApiResult<Json<Value>> {
         .map_err(|e| ApiError::Internal(format!("scan failed: {e}")))?;
     let found = files.len();
     let mut docs = Vec::new();
+    let statuses = &ws.rag.stores().doc_status;
     for (name, text) in files {
-        if ws
-            .rag
-            .stores()
-            .doc_status
-            .get(&doc_id(&name))
-            .await?
-            .is_none()
-        {
+        // Known as a document, or already recorded as a duplicate of another one.
+        let known = statuses.get(&doc_id(&name)).await?.is_some()
+            || statuses
+                .get(&duplicate_row_id(&name, &text))
+                .await?
+                .is_some();
+        if !known {
             docs.push(NewDocument {
                 key: name,
                 content: text,
@@ -372,7 +394,9 @@ pub async fn scan_status(
         .ok_or_else(|| ApiError::NotFound(format!("no scan with track id '{track_id}'")))
 }
 
-/// The readable text files directly in `dir` (unreadable or oversized ones are logged).
+/// The readable text files directly in `dir`: regular files only, opened without following a
+/// link, so that a symlink in the input folder cannot bring in a file from elsewhere (and a
+/// FIFO cannot block the scan). Unreadable or oversized files are logged and skipped.
 fn read_folder(dir: &Path, max_bytes: u64) -> Vec<(String, String)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -383,19 +407,44 @@ fn read_folder(dir: &Path, max_bytes: u64) -> Vec<(String, String)> {
         if safe_file_name(&name).is_err() || !extension_ok(&name) {
             continue;
         }
-        let path = e.path();
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_file() && m.len() <= max_bytes => {}
-            _ => continue,
+        // The entry's own type: a symlink is a symlink here, whatever it points to.
+        if !e.file_type().is_ok_and(|t| t.is_file()) {
+            tracing::warn!("scan: skipping {name}: not a regular file");
+            continue;
         }
-        match std::fs::read_to_string(&path) {
-            Ok(t) if !t.trim().is_empty() => out.push((name, t)),
+        match read_regular_file(&e.path(), max_bytes) {
+            Ok(Some(t)) if !t.trim().is_empty() => out.push((name, t)),
             Ok(_) => {}
             Err(err) => tracing::warn!("scan: skipping {name}: {err}"),
         }
     }
     out.sort();
     out
+}
+
+/// The text of a regular file no larger than `max_bytes` (`None` when larger), opened with
+/// `O_NOFOLLOW` and checked again on the open descriptor, so a file swapped for a link or a
+/// device between listing and reading is refused.
+fn read_regular_file(path: &Path, max_bytes: u64) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = opts.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if meta.len() > max_bytes {
+        return Ok(None);
+    }
+    let mut text = String::new();
+    file.take(max_bytes + 1).read_to_string(&mut text)?;
+    Ok(Some(text))
 }
 
 /// `GET /documents/supported_file_types`.

@@ -1,0 +1,45 @@
+//! Starting `lightrag serve` as a user does, for the tests that drive the built binary.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// `lightrag --working-dir DIR/rag serve` on 127.0.0.1 and a free port, uploads in DIR/inputs,
+/// stdout piped (for [`listening_url`]). With `nofile`, it runs under `ulimit -n nofile` (soft
+/// and hard, so the server cannot raise it).
+pub fn serve_command(dir: &Path, nofile: Option<u32>) -> Command {
+    let bin = env!("CARGO_BIN_EXE_lightrag");
+    let mut cmd = match nofile {
+        None => Command::new(bin),
+        Some(n) => {
+            let mut c = Command::new("bash");
+            c.arg("-c")
+                .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                .arg(bin);
+            c
+        }
+    };
+    cmd.arg("--working-dir")
+        .arg(dir.join("rag"))
+        .arg("serve")
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env("INPUT_DIR", dir.join("inputs"))
+        .stdout(Stdio::piped());
+    cmd
+}
+
+/// The URL from the server's first line (`listening on URL`), or what it printed instead.
+pub fn listening_url(child: &mut Child) -> Result<String, String> {
+    let stdout = child.stdout.take().ok_or("stdout is not piped")?;
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    line.trim()
+        .strip_prefix("listening on ")
+        .map(str::to_string)
+        .ok_or(line)
+}
