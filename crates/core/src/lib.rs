@@ -7,6 +7,7 @@
 //! port ([`ports`]); this crate has no network or database dependency.
 
 pub mod api_support;
+pub mod browse;
 pub mod chunker;
 pub mod config;
 pub mod delete;
@@ -30,4 +31,4 @@ pub mod tokenizer;
 pub mod types;
 
 pub use engine::{ChatModels, Rag};
-pub use error::{Error, Result};
+pub use error::{Error, Result, StorageError, StorageErrorKind};

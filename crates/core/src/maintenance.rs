@@ -163,3 +163,60 @@ impl Rag {
         Ok(chunks.len() + nodes.len() + edges.len())
     }
 }
+
+/// What [`Rag::clear_workspace`] removed.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct ClearReport {
+    pub documents: usize,
+    pub entities: usize,
+    pub relations: usize,
+}
+
+impl Rag {
+    /// Removes every document, chunk, entity, relation and vector of the knowledge base; the
+    /// LLM response cache stays (as LightRAG's `DELETE /documents` keeps it), so indexing the
+    /// same texts again costs no model calls. One clear per store, whatever its size.
+    pub async fn clear_workspace(&self) -> Result<ClearReport> {
+        let s = self.stores();
+        let counts = s.doc_status.counts().await?;
+        let report = ClearReport {
+            documents: counts.values().sum(),
+            entities: s.graph.node_count().await?,
+            relations: s.graph.edge_count().await?,
+        };
+        for ns in Namespace::ALL {
+            if ns != Namespace::LlmResponseCache {
+                s.kv.clear(ns).await?;
+            }
+        }
+        s.doc_status.clear().await?;
+        s.graph.clear().await?;
+        for set in [&s.chunks_vdb, &s.entities_vdb, &s.relationships_vdb] {
+            set.clear().await?;
+        }
+        Ok(report)
+    }
+
+    /// Puts failed documents (not recorded duplicates) back to pending; returns how many.
+    /// The pipeline picks them up on its next run.
+    pub async fn requeue_failed(&self) -> Result<usize> {
+        let store = &self.stores().doc_status;
+        let rows: Vec<_> = store
+            .by_statuses(&[DocStatus::Failed])
+            .await?
+            .into_iter()
+            .filter(|(_, r)| r.metadata.get("is_duplicate") != Some(&serde_json::Value::Bool(true)))
+            .map(|(id, mut r)| {
+                r.status = DocStatus::Pending;
+                r.error_msg = None;
+                r.updated_at = crate::types::now_iso();
+                (id, r)
+            })
+            .collect();
+        let n = rows.len();
+        if n > 0 {
+            store.upsert(rows).await?;
+        }
+        Ok(n)
+    }
+}

@@ -138,14 +138,61 @@ pub trait KvStore: Send + Sync {
     async fn clear(&self, ns: Namespace) -> Result<()>;
 }
 
+/// The order of a page of document status rows (LightRAG's `sort_field`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocSort {
+    UpdatedAt,
+    CreatedAt,
+    Id,
+    FilePath,
+}
+
+impl DocSort {
+    /// The field of `r` (or its id) this order sorts by.
+    pub fn key<'a>(self, id: &'a str, r: &'a DocStatusRecord) -> &'a str {
+        match self {
+            DocSort::UpdatedAt => &r.updated_at,
+            DocSort::CreatedAt => &r.created_at,
+            DocSort::Id => id,
+            DocSort::FilePath => &r.file_path,
+        }
+    }
+}
+
+/// Which rows a page holds: those in `statuses`, ordered by `sort` then id (both reversed when
+/// `descending`), `limit` of them after skipping `offset`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocPageRequest {
+    pub statuses: Vec<DocStatus>,
+    pub sort: DocSort,
+    pub descending: bool,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// One page of rows and how many rows match in all.
+#[derive(Debug, Clone, Default)]
+pub struct DocPage {
+    pub rows: Vec<(String, DocStatusRecord)>,
+    pub total: usize,
+}
+
 /// Document status rows.
 #[async_trait]
 pub trait DocStatusStore: Send + Sync {
     async fn get(&self, id: &str) -> Result<Option<DocStatusRecord>>;
+    /// Inserts or replaces, atomically for the whole batch.
     async fn upsert(&self, items: Vec<(String, DocStatusRecord)>) -> Result<()>;
+    /// Removes the rows that exist among `ids`.
     async fn delete(&self, ids: &[String]) -> Result<()>;
-    /// Rows in any of the statuses, ordered by `(created_at, id)`.
+    /// Rows in any of the statuses, ordered by `(created_at, id)`. For batch work (the
+    /// pipeline, requeueing); requests page with [`DocStatusStore::page`].
     async fn by_statuses(&self, statuses: &[DocStatus]) -> Result<Vec<(String, DocStatusRecord)>>;
+    /// One page of rows, answered from an index: the cost grows with `offset + limit`, not with
+    /// the number of rows stored.
+    async fn page(&self, req: &DocPageRequest) -> Result<DocPage>;
+    /// The rows of one track id, ordered by `(created_at, id)`.
+    async fn by_track_id(&self, track_id: &str) -> Result<Vec<(String, DocStatusRecord)>>;
     /// Rows per status (every status present, zeros included).
     async fn counts(&self) -> Result<HashMap<DocStatus, usize>>;
     /// A non-duplicate row with this content hash, other than `exclude`.
@@ -154,6 +201,8 @@ pub trait DocStatusStore: Send + Sync {
         hash: &str,
         exclude: Option<&str>,
     ) -> Result<Option<(String, DocStatusRecord)>>;
+    /// Removes every row.
+    async fn clear(&self) -> Result<()>;
 }
 
 /// The knowledge graph: entities as nodes (id = name), undirected relations as edges.
@@ -187,6 +236,30 @@ pub trait GraphStore: Send + Sync {
     async fn all_nodes(&self) -> Result<Vec<Entity>>;
     /// Every edge, sorted by pair (export, checks).
     async fn all_edges(&self) -> Result<Vec<Relation>>;
+    /// Every node name, sorted: names only, read from the name index.
+    async fn labels(&self) -> Result<Vec<String>>;
+    /// At most `limit` names containing `needle` (already lowercased, not empty), ranked by
+    /// [`crate::browse::label_score`] then name.
+    async fn search_labels(&self, needle: &str, limit: usize) -> Result<Vec<String>>;
+    /// The `limit` names of highest degree, with their degrees; ties by name. Answered from a
+    /// degree index, not by ranking every node.
+    async fn top_labels(&self, limit: usize) -> Result<Vec<(String, usize)>>;
+    /// The edges whose two ends are both among `names`, sorted by pair.
+    async fn edges_among(&self, names: &[String]) -> Result<Vec<Relation>> {
+        let inside: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+        let mut edges: Vec<Relation> = self
+            .node_edges(names, usize::MAX)
+            .await?
+            .into_values()
+            .flatten()
+            .filter(|r| inside.contains(r.src_id.as_str()) && inside.contains(r.tgt_id.as_str()))
+            .collect();
+        edges.sort_by_key(|r| r.pair());
+        edges.dedup_by(|a, b| a.pair() == b.pair());
+        Ok(edges)
+    }
+    /// Removes every node and edge.
+    async fn clear(&self) -> Result<()>;
 }
 
 /// A set of vectors with metadata and approximate nearest-neighbour search by cosine similarity.

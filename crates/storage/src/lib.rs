@@ -3,5 +3,7 @@
 //! `embedded` is the zero-service default: one redb database for key-value records, document
 //! status and the graph (ACID, crash-safe), and one vector set per LightRAG namespace whose
 //! vectors live in redb and whose usearch HNSW index is a derived, incrementally maintained cache.
+//! `memory` holds everything in process memory, not durable: for tests, and the reference backend.
 
 pub mod embedded;
+pub mod memory;

@@ -163,7 +163,7 @@ async fn kv_every_namespace_is_separate() {
 #[tokio::test]
 async fn doc_status_order_counts_and_index_moves() {
     let dir = tempfile::tempdir().unwrap();
-    let ds = RedbDocStatus::new(&open(dir.path()));
+    let ds = RedbDocStatus::new(&open(dir.path())).unwrap();
 
     let zeros = ds.counts().await.unwrap();
     assert_eq!(zeros.len(), DocStatus::ALL.len());
@@ -235,7 +235,7 @@ async fn doc_status_order_counts_and_index_moves() {
 #[tokio::test]
 async fn doc_status_created_at_is_immutable() {
     let dir = tempfile::tempdir().unwrap();
-    let ds = RedbDocStatus::new(&open(dir.path()));
+    let ds = RedbDocStatus::new(&open(dir.path())).unwrap();
     ds.upsert(vec![(
         s("doc-1"),
         record(DocStatus::Pending, "2024-01-01", None),
@@ -258,7 +258,7 @@ async fn doc_status_created_at_is_immutable() {
 #[tokio::test]
 async fn doc_status_content_hash_lookup() {
     let dir = tempfile::tempdir().unwrap();
-    let ds = RedbDocStatus::new(&open(dir.path()));
+    let ds = RedbDocStatus::new(&open(dir.path())).unwrap();
     let mut dup = record(DocStatus::Failed, "2024-01-01", Some("h1"));
     dup.metadata.insert(s("is_duplicate"), json!(true));
     ds.upsert(vec![
@@ -318,7 +318,7 @@ async fn doc_status_content_hash_lookup() {
 #[tokio::test]
 async fn graph_edges_are_undirected() {
     let dir = tempfile::tempdir().unwrap();
-    let g = RedbGraph::new(&open(dir.path()));
+    let g = RedbGraph::new(&open(dir.path())).unwrap();
     g.upsert_nodes(vec![entity("A"), entity("B")])
         .await
         .unwrap();
@@ -346,7 +346,7 @@ async fn graph_edges_are_undirected() {
 #[tokio::test]
 async fn graph_node_edges_heaviest_first_and_weight_updates_move() {
     let dir = tempfile::tempdir().unwrap();
-    let g = RedbGraph::new(&open(dir.path()));
+    let g = RedbGraph::new(&open(dir.path())).unwrap();
     g.upsert_nodes(["H", "a", "b", "c", "d"].map(entity).to_vec())
         .await
         .unwrap();
@@ -405,7 +405,7 @@ async fn graph_node_edges_heaviest_first_and_weight_updates_move() {
 #[tokio::test]
 async fn graph_remove_nodes_and_edges_fix_neighbours() {
     let dir = tempfile::tempdir().unwrap();
-    let g = RedbGraph::new(&open(dir.path()));
+    let g = RedbGraph::new(&open(dir.path())).unwrap();
     g.upsert_nodes(["A", "B", "C", "D"].map(entity).to_vec())
         .await
         .unwrap();
@@ -468,7 +468,7 @@ async fn graph_remove_nodes_and_edges_fix_neighbours() {
 #[tokio::test]
 async fn graph_listing_is_sorted_and_weights_must_be_finite() {
     let dir = tempfile::tempdir().unwrap();
-    let g = RedbGraph::new(&open(dir.path()));
+    let g = RedbGraph::new(&open(dir.path())).unwrap();
     g.upsert_nodes(["c", "a", "b"].map(entity).to_vec())
         .await
         .unwrap();
@@ -511,7 +511,7 @@ async fn graph_listing_is_sorted_and_weights_must_be_finite() {
 #[tokio::test]
 async fn graph_hub_cap_returns_the_heaviest() {
     let dir = tempfile::tempdir().unwrap();
-    let g = RedbGraph::new(&open(dir.path()));
+    let g = RedbGraph::new(&open(dir.path())).unwrap();
     g.upsert_nodes(vec![entity("hub")]).await.unwrap();
     // Weights are a permutation of 0..5000 so the top 10 are 4999..4990.
     let edges: Vec<Relation> = (0..5000u32)
@@ -545,13 +545,14 @@ async fn reopening_sees_the_same_data() {
             .await
             .unwrap();
         RedbDocStatus::new(&db)
+            .unwrap()
             .upsert(vec![(
                 s("doc-1"),
                 record(DocStatus::Processed, "2024", Some("h")),
             )])
             .await
             .unwrap();
-        let g = RedbGraph::new(&db);
+        let g = RedbGraph::new(&db).unwrap();
         g.upsert_nodes(vec![entity("A"), entity("B")])
             .await
             .unwrap();
@@ -568,13 +569,13 @@ async fn reopening_sees_the_same_data() {
             .unwrap(),
         Some(json!({"content": "x"}))
     );
-    let ds = RedbDocStatus::new(&db);
+    let ds = RedbDocStatus::new(&db).unwrap();
     assert_eq!(ds.counts().await.unwrap()[&DocStatus::Processed], 1);
     assert_eq!(
         ds.find_by_content_hash("h", None).await.unwrap().unwrap().0,
         "doc-1"
     );
-    let g = RedbGraph::new(&db);
+    let g = RedbGraph::new(&db).unwrap();
     assert_eq!(g.node_count().await.unwrap(), 2);
     assert_eq!(g.edge_count().await.unwrap(), 1);
     assert_eq!(
@@ -592,7 +593,7 @@ fn a_garbage_file_is_refused_and_left_alone() {
     std::fs::write(&path, &garbage).unwrap();
 
     let err = EmbeddedDb::open_in(dir.path()).unwrap_err();
-    let Error::Storage(msg) = &err else {
+    let Error::Storage(lightrag_core::StorageError { message: msg, .. }) = &err else {
         panic!("expected a storage error, got {err:?}");
     };
     assert!(msg.contains(&path.display().to_string()), "{msg}");

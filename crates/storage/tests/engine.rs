@@ -485,6 +485,18 @@ impl GraphStore for Counting {
     async fn all_edges(&self) -> Result<Vec<Relation>> {
         self.inner.all_edges().await
     }
+    async fn labels(&self) -> Result<Vec<String>> {
+        self.inner.labels().await
+    }
+    async fn search_labels(&self, needle: &str, limit: usize) -> Result<Vec<String>> {
+        self.inner.search_labels(needle, limit).await
+    }
+    async fn top_labels(&self, limit: usize) -> Result<Vec<(String, usize)>> {
+        self.inner.top_labels(limit).await
+    }
+    async fn clear(&self) -> Result<()> {
+        self.inner.clear().await
+    }
 }
 
 thread_local! {

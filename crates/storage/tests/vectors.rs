@@ -441,7 +441,7 @@ async fn a_corrupt_database_is_a_storage_error_naming_the_file() {
     let err = EmbeddedVectorStore::open(dir.path(), "chunks", MODEL, 4)
         .err()
         .unwrap();
-    let Error::Storage(msg) = &err else {
+    let Error::Storage(lightrag_core::StorageError { message: msg, .. }) = &err else {
         panic!("expected Storage, got {err:?}");
     };
     assert!(msg.contains(&path.display().to_string()), "{msg}");

@@ -145,7 +145,7 @@ impl Rag {
             .await?
             .ok_or_else(|| Error::NotFound(format!("the text of document {id} is missing")))?;
         let full: FullDoc = serde_json::from_value(full)
-            .map_err(|e| Error::Storage(format!("full_docs row {id} is unreadable: {e}")))?;
+            .map_err(|e| Error::storage(format!("full_docs row {id} is unreadable: {e}")))?;
         let mut row = self
             .stores
             .doc_status

@@ -2,7 +2,7 @@
 //! relations. Edits are refused while the workspace's pipeline runs (LightRAG's 409) and
 //! empty the query cache.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use axum::extract::{Query, State};
 use axum::routing::{delete, get, post};
@@ -17,43 +17,15 @@ use crate::extract::{ApiJson, Ws};
 use crate::serve::AppState;
 use crate::workspace::Workspace;
 
-async fn all_labels(ws: &Workspace) -> ApiResult<Vec<String>> {
-    let mut names: Vec<String> = ws
-        .rag
-        .stores()
-        .graph
-        .all_nodes()
-        .await?
-        .into_iter()
-        .map(|n| n.entity_id)
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
 /// `GET /graph/label/list`.
 #[utoipa::path(get, path = "/graph/label/list", tag = "graph", responses((status = 200, description = "All entity names, sorted")))]
 pub async fn label_list(Ws(ws): Ws) -> ApiResult<Json<Vec<String>>> {
-    Ok(Json(all_labels(&ws).await?))
+    Ok(Json(ws.rag.stores().graph.labels().await?))
 }
 
 #[derive(Deserialize)]
 pub struct LimitQuery {
     pub limit: Option<usize>,
-}
-
-/// Labels by degree, highest first.
-async fn by_degree(ws: &Workspace, names: Vec<String>) -> ApiResult<Vec<(String, usize)>> {
-    let degrees = ws.rag.stores().graph.node_degrees(&names).await?;
-    let mut v: Vec<(String, usize)> = names
-        .into_iter()
-        .map(|n| {
-            let d = degrees.get(&n).copied().unwrap_or(0);
-            (n, d)
-        })
-        .collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    Ok(v)
 }
 
 /// `GET /graph/label/popular?limit=300`.
@@ -68,39 +40,13 @@ pub async fn label_popular(
             "limit must be between 1 and 1000".into(),
         ));
     }
-    let names = all_labels(&ws).await?;
-    Ok(Json(
-        by_degree(&ws, names)
-            .await?
-            .into_iter()
-            .take(limit)
-            .map(|(n, _)| n)
-            .collect(),
-    ))
+    Ok(Json(ws.rag.popular_labels(limit).await?))
 }
 
 #[derive(Deserialize)]
 pub struct SearchQuery {
     pub q: String,
     pub limit: Option<usize>,
-}
-
-/// LightRAG's label search score: exact > prefix > shorter, with a bonus on a word boundary.
-fn score(label: &str, q: &str) -> Option<i64> {
-    let l = label.to_lowercase();
-    if l == q {
-        return Some(1000);
-    }
-    if l.starts_with(q) {
-        return Some(500);
-    }
-    let at = l.find(q)?;
-    let mut s = 100 - l.chars().count() as i64;
-    let before = l[..at].chars().last();
-    if before.is_some_and(|c| c == ' ' || c == '_' || c == '-') {
-        s += 50;
-    }
-    Some(s)
 }
 
 /// `GET /graph/label/search?q=..&limit=50`.
@@ -115,17 +61,7 @@ pub async fn label_search(
             "limit must be between 1 and 100".into(),
         ));
     }
-    let needle = q.q.trim().to_lowercase();
-    if needle.is_empty() {
-        return Ok(Json(vec![]));
-    }
-    let mut hits: Vec<(i64, String)> = all_labels(&ws)
-        .await?
-        .into_iter()
-        .filter_map(|l| score(&l, &needle).map(|s| (s, l)))
-        .collect();
-    hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    Ok(Json(hits.into_iter().take(limit).map(|(_, l)| l).collect()))
+    Ok(Json(ws.rag.search_labels(&q.q, limit).await?))
 }
 
 #[derive(Deserialize)]
@@ -175,69 +111,11 @@ pub async fn graphs(
             "max_depth and max_nodes must be at least 1".into(),
         ));
     }
-    let graph = &ws.rag.stores().graph;
-    let label = q.label.trim();
-    let (picked, truncated): (Vec<String>, bool) = if label == "*" {
-        let ranked = by_degree(&ws, all_labels(&ws).await?).await?;
-        let truncated = ranked.len() > cap;
-        (
-            ranked.into_iter().take(cap).map(|(n, _)| n).collect(),
-            truncated,
-        )
-    } else if graph.get_nodes(&[label.to_string()]).await?.is_empty() {
-        (vec![], false)
-    } else {
-        let mut seen: BTreeSet<String> = BTreeSet::from([label.to_string()]);
-        let mut order = vec![label.to_string()];
-        let mut frontier = vec![label.to_string()];
-        let mut truncated = false;
-        for _ in 0..depth {
-            let edges = graph.node_edges(&frontier, usize::MAX).await?;
-            let mut next: Vec<String> = Vec::new();
-            for rels in edges.values() {
-                for r in rels {
-                    for n in [&r.src_id, &r.tgt_id] {
-                        if !seen.contains(n) && !next.contains(n) {
-                            next.push(n.clone());
-                        }
-                    }
-                }
-            }
-            if next.is_empty() {
-                break;
-            }
-            let ranked = by_degree(&ws, next).await?;
-            frontier.clear();
-            for (n, _) in ranked {
-                if order.len() >= cap {
-                    truncated = true;
-                    break;
-                }
-                seen.insert(n.clone());
-                order.push(n.clone());
-                frontier.push(n);
-            }
-            if truncated {
-                break;
-            }
-        }
-        (order, truncated)
-    };
-    let nodes: HashMap<String, Entity> = graph.get_nodes(&picked).await?;
-    let inside: BTreeSet<&str> = picked.iter().map(String::as_str).collect();
-    let mut edges: Vec<Relation> = graph
-        .node_edges(&picked, usize::MAX)
-        .await?
-        .into_values()
-        .flatten()
-        .filter(|r| inside.contains(r.src_id.as_str()) && inside.contains(r.tgt_id.as_str()))
-        .collect();
-    edges.sort_by_key(|a| a.pair());
-    edges.dedup_by(|a, b| a.pair() == b.pair());
+    let g = ws.rag.subgraph(q.label.trim(), depth, cap).await?;
     Ok(Json(json!({
-        "nodes": picked.iter().filter_map(|n| nodes.get(n)).map(node_json).collect::<Vec<_>>(),
-        "edges": edges.iter().map(edge_json).collect::<Vec<_>>(),
-        "is_truncated": truncated,
+        "nodes": g.nodes.iter().map(node_json).collect::<Vec<_>>(),
+        "edges": g.edges.iter().map(edge_json).collect::<Vec<_>>(),
+        "is_truncated": g.truncated,
     })))
 }
 
@@ -556,18 +434,4 @@ pub fn router() -> Router<AppState> {
         .route("/graph/entities/merge", post(entities_merge))
         .route("/graph/entity/delete", delete(entity_delete))
         .route("/graph/relation/delete", delete(relation_delete))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::score;
-
-    #[test]
-    fn search_scores_exact_then_prefix_then_boundary() {
-        assert_eq!(score("Lake Orin", "lake orin"), Some(1000));
-        assert_eq!(score("Lake Orin", "lake"), Some(500));
-        assert_eq!(score("Lake Orin", "orin"), Some(100 - 9 + 50));
-        assert_eq!(score("Lakeorin", "orin"), Some(100 - 8));
-        assert_eq!(score("Lake", "sea"), None);
-    }
 }

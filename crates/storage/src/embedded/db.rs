@@ -59,7 +59,7 @@ impl EmbeddedDb {
     /// Opens `<working_dir>/lightrag.redb`, creating the directory and the file if needed.
     pub fn open_in(working_dir: &Path) -> Result<EmbeddedDb> {
         std::fs::create_dir_all(working_dir).map_err(|e| {
-            Error::Storage(format!(
+            crate::embedded::fail(format!(
                 "cannot create working directory {}: {e}",
                 working_dir.display()
             ))
@@ -90,7 +90,7 @@ impl EmbeddedDb {
 
 /// The error for a file that is not a usable lightrag-rs database.
 fn damaged(path: &Path, detail: impl Display) -> Error {
-    Error::Storage(format!(
+    crate::embedded::fail(format!(
         "cannot open {}: the working directory is damaged or not a lightrag-rs store ({detail}); \
          nothing was overwritten",
         path.display()
@@ -100,7 +100,7 @@ fn damaged(path: &Path, detail: impl Display) -> Error {
 /// Maps a redb open failure to a message naming the file.
 fn open_error(path: &Path, e: DatabaseError) -> Error {
     match e {
-        DatabaseError::DatabaseAlreadyOpen => Error::Storage(format!(
+        DatabaseError::DatabaseAlreadyOpen => crate::embedded::fail(format!(
             "cannot open {}: the database is already open (another lightrag-rs process, or \
              another store in this process, uses this working directory)",
             path.display()
@@ -112,7 +112,7 @@ fn open_error(path: &Path, e: DatabaseError) -> Error {
         DatabaseError::Storage(StorageError::Io(io))
             if io.kind() != std::io::ErrorKind::InvalidData =>
         {
-            Error::Storage(format!("cannot open {}: {io}", path.display()))
+            crate::embedded::fail(format!("cannot open {}: {io}", path.display()))
         }
         other => damaged(path, other),
     }
@@ -126,7 +126,7 @@ pub(crate) trait StorageResultExt<T> {
 
 impl<T, E: Display> StorageResultExt<T> for std::result::Result<T, E> {
     fn storage(self, what: &str) -> Result<T> {
-        self.map_err(|e| Error::Storage(format!("{what}: {e}")))
+        self.map_err(|e| crate::embedded::fail(format!("{what}: {e}")))
     }
 }
 
@@ -138,7 +138,10 @@ pub(crate) fn open_read<K: Key + 'static, V: Value + 'static>(
     match txn.open_table(def) {
         Ok(t) => Ok(Some(t)),
         Err(TableError::TableDoesNotExist(_)) => Ok(None),
-        Err(e) => Err(Error::Storage(format!("open table {}: {e}", def.name()))),
+        Err(e) => Err(crate::embedded::fail(format!(
+            "open table {}: {e}",
+            def.name()
+        ))),
     }
 }
 
@@ -149,7 +152,7 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
     value: &T,
 ) -> Result<Vec<u8>> {
     serde_json::to_vec(value)
-        .map_err(|e| Error::Storage(format!("table {table}, key {key}: cannot encode: {e}")))
+        .map_err(|e| crate::embedded::fail(format!("table {table}, key {key}: cannot encode: {e}")))
 }
 
 /// Deserialises a JSON record read from `table`/`key`; failure names both.
@@ -159,7 +162,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
     bytes: &[u8],
 ) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| {
-        Error::Storage(format!(
+        crate::embedded::corrupt(format!(
             "table {table}, key {key}: stored record is unreadable: {e}"
         ))
     })
@@ -171,7 +174,7 @@ pub(crate) fn open_write<'txn, K: Key + 'static, V: Value + 'static>(
     def: TableDefinition<K, V>,
 ) -> Result<Table<'txn, K, V>> {
     txn.open_table(def)
-        .map_err(|e| Error::Storage(format!("open table {}: {e}", def.name())))
+        .map_err(|e| crate::embedded::fail(format!("open table {}: {e}", def.name())))
 }
 
 /// Commits a write transaction (durably: the batch is on disk or not applied at all).
@@ -188,11 +191,11 @@ pub(crate) fn commit(txn: WriteTransaction) -> Result<()> {
 /// Extraction results and status rows are always durable: they are what a resume relies on.
 pub(crate) fn commit_deferred(mut txn: WriteTransaction) -> Result<()> {
     txn.set_durability(redb::Durability::None)
-        .map_err(|e| Error::Storage(format!("set durability: {e}")))?;
+        .map_err(|e| crate::embedded::fail(format!("set durability: {e}")))?;
     txn.commit().storage("commit")
 }
 
 /// A table length as `usize`.
 pub(crate) fn len_usize(table: &str, n: u64) -> Result<usize> {
-    usize::try_from(n).map_err(|e| Error::Storage(format!("table {table}: length {n}: {e}")))
+    usize::try_from(n).map_err(|e| crate::embedded::fail(format!("table {table}: length {n}: {e}")))
 }

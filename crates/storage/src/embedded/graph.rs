@@ -7,7 +7,9 @@
 //! * `graph_adj`: `(node, weight key, neighbour)` -> `()`, both directions of every edge. The
 //!   weight key sorts heaviest first, so a node's first `cap` edges are a short range scan and a
 //!   hub cannot blow up a query;
-//! * `graph_degree`: node -> number of incident edges, so degrees are point reads.
+//! * `graph_degree`: node -> number of incident edges, so degrees are point reads;
+//! * `graph_by_degree`: `(inverted degree, node)` -> `()`, so the best-connected nodes are the
+//!   first keys (built once on open for a database written before it existed).
 //!
 //! An edge may reference a node that does not exist (the engine creates missing endpoints); it
 //! still counts in the endpoints' degrees and adjacency. A self-loop counts once.
@@ -22,8 +24,11 @@ use lightrag_core::types::{Entity, Relation};
 use redb::{ReadOnlyTable, ReadableTable, ReadableTableMetadata, Table, TableDefinition};
 use serde::Deserialize;
 
+use lightrag_core::browse::{label_score, rank_labels};
+
 use super::db::{
-    commit_deferred, decode, encode, len_usize, open_read, open_write, EmbeddedDb, StorageResultExt,
+    commit, commit_deferred, decode, encode, len_usize, open_read, open_write, EmbeddedDb,
+    StorageResultExt,
 };
 
 const NODES_NAME: &str = "graph_nodes";
@@ -39,6 +44,9 @@ const EDGES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new(EDGES_N
 const ADJ: TableDefinition<(&str, u64, &str), ()> = TableDefinition::new(ADJ_NAME);
 /// Degrees: node -> incident edge count.
 const DEGREE: TableDefinition<&str, u64> = TableDefinition::new(DEGREE_NAME);
+const BY_DEGREE_NAME: &str = "graph_by_degree";
+/// Degree order: (u64::MAX - degree, node), highest degree first, ties by name.
+const BY_DEGREE: TableDefinition<(u64, &str), ()> = TableDefinition::new(BY_DEGREE_NAME);
 
 /// The knowledge graph with adjacency and degree indexes.
 #[derive(Debug, Clone)]
@@ -76,6 +84,7 @@ struct WriteTables<'txn> {
     edges: Table<'txn, (&'static str, &'static str), &'static [u8]>,
     adj: Table<'txn, (&'static str, u64, &'static str), ()>,
     degree: Table<'txn, &'static str, u64>,
+    by_degree: Table<'txn, (u64, &'static str), ()>,
 }
 
 impl WriteTables<'_> {
@@ -92,10 +101,18 @@ impl WriteTables<'_> {
         } else {
             current + delta.unsigned_abs()
         };
+        if current > 0 {
+            self.by_degree
+                .remove((u64::MAX - current, node))
+                .storage(BY_DEGREE_NAME)?;
+        }
         if next == 0 {
             self.degree.remove(node).storage(DEGREE_NAME)?;
         } else {
             self.degree.insert(node, next).storage(DEGREE_NAME)?;
+            self.by_degree
+                .insert((u64::MAX - next, node), ())
+                .storage(BY_DEGREE_NAME)?;
         }
         Ok(())
     }
@@ -122,7 +139,7 @@ impl WriteTables<'_> {
         let old: Option<StoredWeight> = match self.edges.insert((a, b), bytes.as_slice()) {
             Ok(Some(g)) => Some(decode(EDGES_NAME, pair_label(a, b), g.value())?),
             Ok(None) => None,
-            Err(e) => return Err(Error::Storage(format!("{EDGES_NAME}: {e}"))),
+            Err(e) => return Err(crate::embedded::fail(format!("{EDGES_NAME}: {e}"))),
         };
         match old {
             Some(old) => {
@@ -148,7 +165,7 @@ impl WriteTables<'_> {
         let old: Option<StoredWeight> = match self.edges.remove((a, b)) {
             Ok(Some(g)) => Some(decode(EDGES_NAME, pair_label(a, b), g.value())?),
             Ok(None) => None,
-            Err(e) => return Err(Error::Storage(format!("{EDGES_NAME}: {e}"))),
+            Err(e) => return Err(crate::embedded::fail(format!("{EDGES_NAME}: {e}"))),
         };
         let Some(old) = old else {
             return Ok(false);
@@ -213,9 +230,43 @@ fn read_edge(
 }
 
 impl RedbGraph {
-    /// A graph store on the shared database.
-    pub fn new(db: &EmbeddedDb) -> RedbGraph {
-        RedbGraph { db: db.clone() }
+    /// A graph store on the shared database; builds the degree order of a database written
+    /// before it existed.
+    pub fn new(db: &EmbeddedDb) -> Result<RedbGraph> {
+        let graph = RedbGraph { db: db.clone() };
+        graph.backfill_degree_order()?;
+        Ok(graph)
+    }
+
+    fn backfill_degree_order(&self) -> Result<()> {
+        let txn = self.db.read()?;
+        let degrees_exist = match open_read(&txn, DEGREE)? {
+            Some(t) => t.first().storage(DEGREE_NAME)?.is_some(),
+            None => false,
+        };
+        let ordered = match open_read(&txn, BY_DEGREE)? {
+            Some(t) => t.first().storage(BY_DEGREE_NAME)?.is_some(),
+            None => false,
+        };
+        if !degrees_exist || ordered {
+            return Ok(());
+        }
+        let mut all = Vec::new();
+        if let Some(t) = open_read(&txn, DEGREE)? {
+            for entry in t.iter().storage(DEGREE_NAME)? {
+                let (k, v) = entry.storage(DEGREE_NAME)?;
+                all.push((k.value().to_string(), v.value()));
+            }
+        }
+        drop(txn);
+        self.write(|t| {
+            for (node, d) in &all {
+                t.by_degree
+                    .insert((u64::MAX - d, node.as_str()), ())
+                    .storage(BY_DEGREE_NAME)?;
+            }
+            Ok(())
+        })
     }
 
     /// Runs `f` on the tables of one write transaction and commits.
@@ -230,6 +281,7 @@ impl RedbGraph {
                 edges: open_write(&txn, EDGES)?,
                 adj: open_write(&txn, ADJ)?,
                 degree: open_write(&txn, DEGREE)?,
+                by_degree: open_write(&txn, BY_DEGREE)?,
             };
             f(&mut tables)?;
         }
@@ -349,7 +401,7 @@ impl RedbGraph {
             for nb in capped_neighbours(&adj, name, cap)? {
                 let (a, b) = sorted_pair(name, &nb);
                 let Some(rel) = read_edge(&edges, a, b)? else {
-                    return Err(Error::Storage(format!(
+                    return Err(crate::embedded::fail(format!(
                         "table {ADJ_NAME}: adjacency entry {} without an edge",
                         pair_label(a, b)
                     )));
@@ -420,6 +472,86 @@ impl RedbGraph {
         Ok(out)
     }
 
+    fn labels_sync(&self) -> Result<Vec<String>> {
+        let txn = self.db.read()?;
+        let Some(nodes) = open_read(&txn, NODES)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for entry in nodes.iter().storage(NODES_NAME)? {
+            let (k, _) = entry.storage(NODES_NAME)?;
+            out.push(k.value().to_string());
+        }
+        Ok(out)
+    }
+
+    /// A scan of the node names (keys only, no record is decoded).
+    fn search_labels_sync(&self, needle: &str, limit: usize) -> Result<Vec<String>> {
+        let txn = self.db.read()?;
+        let Some(nodes) = open_read(&txn, NODES)? else {
+            return Ok(Vec::new());
+        };
+        let mut hits = Vec::new();
+        for entry in nodes.iter().storage(NODES_NAME)? {
+            let (k, _) = entry.storage(NODES_NAME)?;
+            if let Some(score) = label_score(k.value(), needle) {
+                hits.push((score, k.value().to_string()));
+            }
+        }
+        Ok(rank_labels(hits, limit))
+    }
+
+    /// Existing nodes from the degree order, then nodes without edges by name.
+    fn top_labels_sync(&self, limit: usize) -> Result<Vec<(String, usize)>> {
+        let txn = self.db.read()?;
+        let Some(nodes) = open_read(&txn, NODES)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        if let Some(order) = open_read(&txn, BY_DEGREE)? {
+            for entry in order.iter().storage(BY_DEGREE_NAME)? {
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+                let (k, _) = entry.storage(BY_DEGREE_NAME)?;
+                let (inv, name) = k.value();
+                if nodes.get(name).storage(NODES_NAME)?.is_some() {
+                    out.push((name.to_string(), len_usize(BY_DEGREE_NAME, u64::MAX - inv)?));
+                }
+            }
+        }
+        let degree = open_read(&txn, DEGREE)?;
+        for entry in nodes.iter().storage(NODES_NAME)? {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, _) = entry.storage(NODES_NAME)?;
+            let connected = match &degree {
+                Some(d) => d.get(k.value()).storage(DEGREE_NAME)?.is_some(),
+                None => false,
+            };
+            if !connected {
+                out.push((k.value().to_string(), 0));
+            }
+        }
+        Ok(out)
+    }
+
+    fn clear_sync(&self) -> Result<()> {
+        let txn = self.db.write()?;
+        for name in [
+            NODES_NAME,
+            EDGES_NAME,
+            ADJ_NAME,
+            DEGREE_NAME,
+            BY_DEGREE_NAME,
+        ] {
+            txn.delete_table(TableDefinition::<(), ()>::new(name))
+                .storage(name)?;
+        }
+        commit(txn)
+    }
+
     fn all_edges_sync(&self) -> Result<Vec<Relation>> {
         let txn = self.db.read()?;
         let Some(edges) = open_read(&txn, EDGES)? else {
@@ -486,6 +618,22 @@ impl GraphStore for RedbGraph {
 
     async fn all_nodes(&self) -> Result<Vec<Entity>> {
         self.all_nodes_sync()
+    }
+
+    async fn labels(&self) -> Result<Vec<String>> {
+        self.labels_sync()
+    }
+
+    async fn search_labels(&self, needle: &str, limit: usize) -> Result<Vec<String>> {
+        self.search_labels_sync(needle, limit)
+    }
+
+    async fn top_labels(&self, limit: usize) -> Result<Vec<(String, usize)>> {
+        self.top_labels_sync(limit)
+    }
+
+    async fn clear(&self) -> Result<()> {
+        self.clear_sync()
     }
 
     async fn all_edges(&self) -> Result<Vec<Relation>> {

@@ -14,7 +14,7 @@ pub mod vectors;
 use std::path::Path;
 use std::sync::Arc;
 
-use lightrag_core::error::{Error, Result};
+use lightrag_core::error::{Error, Result, StorageError, StorageErrorKind};
 use lightrag_core::ports::{Stores, VectorStore};
 
 use db::EmbeddedDb;
@@ -22,6 +22,23 @@ use doc_status::RedbDocStatus;
 use graph::RedbGraph;
 use kv::RedbKv;
 use vectors::EmbeddedVectorStore;
+
+/// The backend name in this store's errors.
+pub const BACKEND: &str = "embedded";
+
+/// A failure of the embedded store (retrying will not help).
+pub(crate) fn fail(message: String) -> Error {
+    Error::Storage(StorageError::new(BACKEND, StorageErrorKind::Other, message))
+}
+
+/// Damaged or foreign data in the working directory.
+pub(crate) fn corrupt(message: String) -> Error {
+    Error::Storage(StorageError::new(
+        BACKEND,
+        StorageErrorKind::Corrupt,
+        message,
+    ))
+}
 
 /// The marker file of a lightrag-rs working directory.
 pub const MARKER_FILE: &str = "lightrag-rs.json";
@@ -36,9 +53,9 @@ fn check_marker(dir: &Path) -> Result<()> {
     let marker = dir.join(MARKER_FILE);
     if marker.exists() {
         let text = std::fs::read_to_string(&marker)
-            .map_err(|e| Error::Storage(format!("cannot read {}: {e}", marker.display())))?;
+            .map_err(|e| fail(format!("cannot read {}: {e}", marker.display())))?;
         let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            Error::Storage(format!(
+            corrupt(format!(
                 "{} is damaged ({e}); this working directory cannot be trusted",
                 marker.display()
             ))
@@ -48,7 +65,7 @@ fn check_marker(dir: &Path) -> Result<()> {
             .and_then(|x| x.as_u64())
             .unwrap_or(0);
         if version != FORMAT_VERSION {
-            return Err(Error::Storage(format!(
+            return Err(fail(format!(
                 "{} uses storage format {version}; this lightrag build reads format {FORMAT_VERSION}",
                 dir.display()
             )));
@@ -57,7 +74,7 @@ fn check_marker(dir: &Path) -> Result<()> {
     }
     let entries: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| {
-            Error::Storage(format!(
+            fail(format!(
                 "cannot read working directory {}: {e}",
                 dir.display()
             ))
@@ -69,21 +86,21 @@ fn check_marker(dir: &Path) -> Result<()> {
         .iter()
         .any(|n| n.starts_with("kv_store_") || n.starts_with("vdb_") && n.ends_with(".json"))
     {
-        return Err(Error::Storage(format!(
+        return Err(fail(format!(
             "{} is a LightRAG (Python) working directory; lightrag-rs keeps its own format. \
              Use another WORKING_DIR (or --working-dir) and insert the documents again",
             dir.display()
         )));
     }
     if entries.iter().any(|n| n == db::DB_FILE_NAME) {
-        return Err(Error::Storage(format!(
+        return Err(fail(format!(
             "{} has a database but no {MARKER_FILE}; it was not written by lightrag-rs or is damaged",
             dir.display()
         )));
     }
     let body = serde_json::json!({"format_version": FORMAT_VERSION, "created_by": concat!("lightrag-rs ", env!("CARGO_PKG_VERSION"))});
     std::fs::write(&marker, body.to_string())
-        .map_err(|e| Error::Storage(format!("cannot write {}: {e}", marker.display())))
+        .map_err(|e| fail(format!("cannot write {}: {e}", marker.display())))
 }
 
 /// The embedded stores of one working directory, plus handles for maintenance.
@@ -105,7 +122,7 @@ impl EmbeddedStores {
 /// Opens (creating if needed) the embedded stores in `dir`, bound to an embedding model.
 pub fn open(dir: &Path, model: &str, dim: usize) -> Result<EmbeddedStores> {
     std::fs::create_dir_all(dir).map_err(|e| {
-        Error::Storage(format!(
+        fail(format!(
             "cannot create working directory {}: {e}",
             dir.display()
         ))
@@ -119,8 +136,8 @@ pub fn open(dir: &Path, model: &str, dim: usize) -> Result<EmbeddedStores> {
     let as_port = |i: usize| -> Arc<dyn VectorStore> { sets[i].clone() };
     let stores = Stores {
         kv: Arc::new(RedbKv::new(&db)),
-        doc_status: Arc::new(RedbDocStatus::new(&db)),
-        graph: Arc::new(RedbGraph::new(&db)),
+        doc_status: Arc::new(RedbDocStatus::new(&db)?),
+        graph: Arc::new(RedbGraph::new(&db)?),
         chunks_vdb: as_port(0),
         entities_vdb: as_port(1),
         relationships_vdb: as_port(2),

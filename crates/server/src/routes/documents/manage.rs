@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use axum::Json;
 use lightrag_core::ports::Namespace;
-use lightrag_core::types::DocStatus;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -91,37 +90,10 @@ async fn delete_job(ws: Arc<Workspace>, ids: Vec<String>, delete_file: bool) {
     }
 }
 
-/// Drops every document, chunk, entity, relation and vector of the workspace (the LLM cache
-/// stays, as in LightRAG) and the files of its input folder.
+/// Clears the workspace's knowledge base (the engine keeps the LLM cache, as LightRAG does)
+/// and removes the regular files of its input folder; returns how many files went.
 async fn clear_everything(ws: &Workspace) -> lightrag_core::Result<usize> {
-    let s = ws.rag.stores();
-    for ns in Namespace::ALL {
-        if ns != Namespace::LlmResponseCache {
-            s.kv.clear(ns).await?;
-        }
-    }
-    let rows = s.doc_status.by_statuses(&DocStatus::ALL).await?;
-    let ids: Vec<String> = rows.into_iter().map(|(id, _)| id).collect();
-    s.doc_status.delete(&ids).await?;
-    let names: Vec<String> = s
-        .graph
-        .all_nodes()
-        .await?
-        .into_iter()
-        .map(|n| n.entity_id)
-        .collect();
-    s.graph.remove_nodes(&names).await?;
-    let pairs: Vec<(String, String)> = s
-        .graph
-        .all_edges()
-        .await?
-        .iter()
-        .map(|e| e.pair())
-        .collect();
-    s.graph.remove_edges(&pairs).await?;
-    s.chunks_vdb.clear().await?;
-    s.entities_vdb.clear().await?;
-    s.relationships_vdb.clear().await?;
+    ws.rag.clear_workspace().await?;
     let mut files = 0;
     if let Ok(mut dir) = tokio::fs::read_dir(&ws.input_dir).await {
         while let Ok(Some(e)) = dir.next_entry().await {
@@ -180,22 +152,7 @@ pub async fn clear_cache(Ws(ws): Ws) -> ApiResult<Json<Value>> {
 /// `POST /documents/reprocess_failed`: failed documents (not duplicates) go back to pending.
 #[utoipa::path(post, path = "/documents/reprocess_failed", tag = "documents", responses((status = 200, description = "Failed documents queued again")))]
 pub async fn reprocess_failed(Ws(ws): Ws) -> ApiResult<Json<Value>> {
-    let store = &ws.rag.stores().doc_status;
-    let failed = store.by_statuses(&[DocStatus::Failed]).await?;
-    let rows: Vec<_> = failed
-        .into_iter()
-        .filter(|(_, r)| r.metadata.get("is_duplicate") != Some(&Value::Bool(true)))
-        .map(|(id, mut r)| {
-            r.status = DocStatus::Pending;
-            r.error_msg = None;
-            r.updated_at = lightrag_core::types::now_iso();
-            (id, r)
-        })
-        .collect();
-    let n = rows.len();
-    if n > 0 {
-        store.upsert(rows).await?;
-    }
+    let n = ws.rag.requeue_failed().await?;
     ws.process_in_background();
     Ok(Json(json!({
         "status": "reprocessing_started",

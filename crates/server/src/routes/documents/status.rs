@@ -1,9 +1,8 @@
 //! Where documents are: paginated lists, counts, a track id's documents, the pipeline.
 
-use std::collections::BTreeMap;
-
 use axum::extract::Path;
 use axum::Json;
+use lightrag_core::ports::{DocPageRequest, DocSort};
 use lightrag_core::types::{DocStatus, DocStatusRecord};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -129,7 +128,7 @@ pub async fn paginated(Ws(ws): Ws, ApiJson(req): ApiJson<PageRequest>) -> ApiRes
             "page_size must be between 10 and 200".into(),
         ));
     }
-    let desc = match req.sort_direction.to_ascii_lowercase().as_str() {
+    let descending = match req.sort_direction.to_ascii_lowercase().as_str() {
         "desc" => true,
         "asc" => false,
         _ => {
@@ -138,48 +137,36 @@ pub async fn paginated(Ws(ws): Ws, ApiJson(req): ApiJson<PageRequest>) -> ApiRes
             ))
         }
     };
-    if !matches!(
-        req.sort_field.as_str(),
-        "updated_at" | "created_at" | "id" | "file_path"
-    ) {
-        return Err(ApiError::Unprocessable(
-            "sort_field must be updated_at, created_at, id or file_path".into(),
-        ));
-    }
-    let statuses = wanted(&req)?.unwrap_or_else(|| DocStatus::ALL.to_vec());
-    let mut rows = if statuses.is_empty() {
-        vec![]
-    } else {
-        ws.rag.stores().doc_status.by_statuses(&statuses).await?
+    let sort = match req.sort_field.as_str() {
+        "updated_at" => DocSort::UpdatedAt,
+        "created_at" => DocSort::CreatedAt,
+        "id" => DocSort::Id,
+        "file_path" => DocSort::FilePath,
+        _ => {
+            return Err(ApiError::Unprocessable(
+                "sort_field must be updated_at, created_at, id or file_path".into(),
+            ))
+        }
     };
-    rows.sort_by(|(ia, a), (ib, b)| {
-        let o = match req.sort_field.as_str() {
-            "created_at" => a.created_at.cmp(&b.created_at),
-            "id" => ia.cmp(ib),
-            "file_path" => a.file_path.cmp(&b.file_path),
-            _ => a.updated_at.cmp(&b.updated_at),
-        }
-        .then_with(|| ia.cmp(ib));
-        if desc {
-            o.reverse()
-        } else {
-            o
-        }
-    });
-    let total = rows.len();
-    let pages = total.div_ceil(req.page_size).max(1);
-    let docs: Vec<Value> = rows
-        .iter()
-        .skip((req.page - 1) * req.page_size)
-        .take(req.page_size)
-        .map(|(id, r)| doc_json(id, r))
-        .collect();
+    let statuses = wanted(&req)?.unwrap_or_else(|| DocStatus::ALL.to_vec());
+    let page = ws
+        .rag
+        .document_page(&DocPageRequest {
+            statuses,
+            sort,
+            descending,
+            offset: (req.page - 1).saturating_mul(req.page_size),
+            limit: req.page_size,
+        })
+        .await?;
+    let pages = page.total.div_ceil(req.page_size).max(1);
+    let docs: Vec<Value> = page.rows.iter().map(|(id, r)| doc_json(id, r)).collect();
     Ok(Json(json!({
         "documents": docs,
         "pagination": {
             "page": req.page,
             "page_size": req.page_size,
-            "total_count": total,
+            "total_count": page.total,
             "total_pages": pages,
             "has_next": req.page < pages,
             "has_prev": req.page > 1,
@@ -195,21 +182,8 @@ pub async fn track_status(Ws(ws): Ws, Path(track_id): Path<String>) -> ApiResult
     if track_id.is_empty() {
         return Err(ApiError::BadRequest("track_id must not be empty".into()));
     }
-    let rows = ws
-        .rag
-        .stores()
-        .doc_status
-        .by_statuses(&DocStatus::ALL)
-        .await?;
-    let mut summary: BTreeMap<String, usize> = BTreeMap::new();
-    let docs: Vec<Value> = rows
-        .iter()
-        .filter(|(_, r)| r.track_id == track_id)
-        .map(|(id, r)| {
-            *summary.entry(r.status.as_str().to_string()).or_default() += 1;
-            doc_json(id, r)
-        })
-        .collect();
+    let (rows, summary) = ws.rag.track(&track_id).await?;
+    let docs: Vec<Value> = rows.iter().map(|(id, r)| doc_json(id, r)).collect();
     Ok(Json(json!({
         "track_id": track_id,
         "documents": docs,

@@ -150,7 +150,7 @@ trait Context<T> {
 
 impl<T, E: Display> Context<T> for std::result::Result<T, E> {
     fn ctx(self, label: &str, step: &str) -> Result<T> {
-        self.map_err(|e| Error::Storage(format!("{label}: {step}: {e}")))
+        self.map_err(|e| crate::embedded::fail(format!("{label}: {step}: {e}")))
     }
 }
 
@@ -338,7 +338,7 @@ where
         Ok(handle) => handle
             .spawn_blocking(f)
             .await
-            .map_err(|e| Error::Storage(format!("vector set task failed: {e}")))?,
+            .map_err(|e| crate::embedded::fail(format!("vector set task failed: {e}")))?,
         Err(_) => f(),
     }
 }

@@ -16,11 +16,11 @@ use super::{Context, IndexOrigin, VectorStoreOptions};
 pub(super) fn open_db(path: &Path) -> Result<Database> {
     match std::panic::catch_unwind(|| Database::create(path)) {
         Ok(Ok(db)) => Ok(db),
-        Ok(Err(e)) => Err(Error::Storage(format!(
+        Ok(Err(e)) => Err(crate::embedded::fail(format!(
             "cannot open the vector database {}: {e}",
             path.display()
         ))),
-        Err(_) => Err(Error::Storage(format!(
+        Err(_) => Err(crate::embedded::fail(format!(
             "cannot open the vector database {}: the file is corrupt",
             path.display()
         ))),
@@ -55,7 +55,7 @@ pub(super) fn bind_model(
         match (stored_model, stored_dim) {
             (Some(stored_model), Some(stored_dim)) => {
                 if format.as_deref() != Some(FORMAT) {
-                    return Err(Error::Storage(format!(
+                    return Err(crate::embedded::fail(format!(
                         "{label}: unknown layout version {format:?} (this build reads {FORMAT})"
                     )));
                 }
@@ -76,7 +76,7 @@ pub(super) fn bind_model(
                 info.insert(INFO_NEXT_KEY, "0").ctx(label, "write info")?;
             }
             _ => {
-                return Err(Error::Storage(format!(
+                return Err(crate::embedded::fail(format!(
                     "{label}: the model binding is incomplete"
                 )))
             }
@@ -102,24 +102,24 @@ pub(super) fn load_index(
     let vectors = txn.open_table(VECTORS).ctx(label, "open vectors")?;
     let rows = vectors.len().ctx(label, "read")? as usize;
     let ann = Ann::new(dim, options.hnsw, options.threads)
-        .map_err(|e| Error::Storage(format!("{label}: {e}")))?;
+        .map_err(|e| crate::embedded::fail(format!("{label}: {e}")))?;
     if rows == 0 && !index_path.exists() {
         return Ok((ann, IndexOrigin::Fresh, 0, 0));
     }
     ann.reserve_extra(rows)
-        .map_err(|e| Error::Storage(format!("{label}: {e}")))?;
+        .map_err(|e| crate::embedded::fail(format!("{label}: {e}")))?;
     let mut batch = Vec::with_capacity(rows.min(REBUILD_BATCH));
     for entry in vectors.iter().ctx(label, "read vectors")? {
         let (id, row) = entry.ctx(label, "read vectors")?;
         batch.push(decode_row(row.value(), dim).ctx(label, &format!("vector '{}'", id.value()))?);
         if batch.len() == REBUILD_BATCH {
             ann.upsert(&batch)
-                .map_err(|e| Error::Storage(format!("{label}: rebuild: {e}")))?;
+                .map_err(|e| crate::embedded::fail(format!("{label}: rebuild: {e}")))?;
             batch.clear();
         }
     }
     ann.upsert(&batch)
-        .map_err(|e| Error::Storage(format!("{label}: rebuild: {e}")))?;
+        .map_err(|e| crate::embedded::fail(format!("{label}: rebuild: {e}")))?;
     Ok((ann, IndexOrigin::Rebuilt { reason }, 0, rows))
 }
 

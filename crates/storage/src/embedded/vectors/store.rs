@@ -28,7 +28,7 @@ impl Inner {
     }
 
     fn storage(&self, step: &str, e: impl Display) -> Error {
-        Error::Storage(format!("{}: {step}: {e}", self.label))
+        crate::embedded::fail(format!("{}: {step}: {e}", self.label))
     }
 
     pub(super) fn upsert(&self, records: Vec<VectorRecord>) -> Result<()> {
