@@ -1,13 +1,24 @@
 #!/usr/bin/env python3
-"""Regenerates the key table of docs/configuration.md from the KEYS table in
-crates/core/src/config/keys.rs (a unit test checks that every key is documented)."""
+"""Regenerates the key table of docs/configuration.md from the crates' tables of settings
+(`settings_table!` in each crate's keys.rs; a unit test in each crate checks that its keys are
+documented)."""
 import re, pathlib
 
 root = pathlib.Path(__file__).resolve().parent.parent
-src = (root / "crates/core/src/config/keys.rs").read_text()
-block = src[src.index("keys! {"):]
-block = block[: block.index("\n}\n")]
-rows = re.findall(r'"([A-Z_0-9]+)" = "((?:[^"\\]|\\.)*)" : "((?:[^"\\]|\\.)*)"', block)
+# Each crate's table of the keys it reads, in this order.
+TABLES = [
+    "crates/core/src/config/keys.rs",
+    "crates/server/src/keys.rs",
+    "crates/storage/src/keys.rs",
+]
+rows = []
+for path in TABLES:
+    f = root / path
+    if not f.exists():
+        continue
+    src = f.read_text()
+    block = src[src.index("settings_table! {"):]
+    rows += re.findall(r'"([A-Z_0-9]+)" = "((?:[^"\\]|\\.)*)" : "((?:[^"\\]|\\.)*)"', block)
 table = ["| key | default | meaning |", "|---|---|---|"]
 for key, default, meaning in rows:
     default = default.replace("\\\\", "\\")

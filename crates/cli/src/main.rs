@@ -53,7 +53,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve(a) => return cmd::serve::run(cfg, &cli.global, a).await,
         _ => {}
     }
-    let engine = Engine::open(cfg)?;
+    let engine = Engine::open(cfg).await?;
     let result = match &cli.command {
         Command::Insert(a) => cmd::insert::run(&engine, a).await,
         Command::Query(a) => cmd::query::run(&engine, a).await,

@@ -1,5 +1,5 @@
-//! Turns settings into an engine: configuration layers, the working directory's stores, the
-//! embedder and the extractor.
+//! Turns settings into an engine: configuration layers, the configured stores (one lifecycle
+//! for every backend, `lightrag_storage::select`), the embedder and the extractor.
 
 use std::sync::Arc;
 
@@ -10,14 +10,14 @@ use lightrag_core::llm::cache::CachedChat;
 use lightrag_core::llm::extract::{ExtractionSettings, LlmExtractor};
 use lightrag_core::llm::limit::LimitedChat;
 use lightrag_core::llm::prompts::DEFAULT_ENTITY_TYPES;
-use lightrag_core::ports::{ChatModel, Embedder, Extractor, KvStore};
+use lightrag_core::ports::{ChatModel, Embedder, Extractor, KvStore, StoreHandle};
 use lightrag_core::tokenizer::TiktokenTokenizer;
 use lightrag_core::{ChatModels, Rag};
 use lightrag_orchestrator::{BatchingEmbedder, OrchestratorConfig};
 use lightrag_providers::local_model::LocalEmbedder;
 use lightrag_providers::offline::OfflineExtractor;
 use lightrag_providers::remote;
-use lightrag_storage::embedded::{self, EmbeddedStores};
+use lightrag_storage::select::{self, Place, StorageConfig};
 
 use crate::args::GlobalArgs;
 
@@ -134,41 +134,46 @@ pub fn chat_models(
     Ok(Some((models, Arc::new(extractor))))
 }
 
-/// An engine over the embedded stores of the configured working directory.
+/// An engine over the configured stores of the working directory or database, and the handle
+/// that closes them.
 pub struct Engine {
     pub rag: Rag,
-    pub stores: EmbeddedStores,
+    pub stores: Arc<dyn StoreHandle>,
 }
 
 impl Engine {
-    /// Opens the working directory with the configured embedder.
-    pub fn open(cfg: Config) -> Result<Engine> {
+    /// Opens the configured stores with the configured embedder.
+    pub async fn open(cfg: Config) -> Result<Engine> {
         let embedder = embedder(&cfg)?;
-        Self::open_with(cfg, embedder)
+        Self::open_with(cfg, embedder).await
     }
 
-    /// Opens the working directory with a given embedder.
-    pub fn open_with(cfg: Config, embedder: Arc<dyn Embedder>) -> Result<Engine> {
+    /// Opens the configured stores (LIGHTRAG_*_STORAGE) with a given embedder.
+    pub async fn open_with(cfg: Config, embedder: Arc<dyn Embedder>) -> Result<Engine> {
+        let storage = StorageConfig::from_settings(&cfg.settings)?;
         let dir = cfg.data_dir();
-        let stores = embedded::open(&dir, embedder.model_name(), embedder.dim())
-            .with_context(|| format!("cannot open the working directory {}", dir.display()))?;
-        let rag = match chat_models(&cfg, &stores.stores.kv)? {
-            None => Rag::new(
-                cfg,
-                stores.stores.clone(),
-                embedder,
-                Arc::new(OfflineExtractor::new()),
-            ),
+        let place = Place {
+            data_dir: &dir,
+            workspace: &cfg.workspace,
+        };
+        let (stores, handle) = select::open(&storage, place, embedder.model_name(), embedder.dim())
+            .await
+            .with_context(|| format!("cannot open the stores of {}", dir.display()))?;
+        let rag = match chat_models(&cfg, &stores.kv)? {
+            None => Rag::new(cfg, stores, embedder, Arc::new(OfflineExtractor::new())),
             Some((models, extractor)) => {
-                Rag::new(cfg, stores.stores.clone(), embedder, extractor).with_chat_models(models)
+                Rag::new(cfg, stores, embedder, extractor).with_chat_models(models)
             }
         };
-        Ok(Engine { rag, stores })
+        Ok(Engine {
+            rag,
+            stores: handle,
+        })
     }
 
-    /// Saves index snapshots; call before exiting.
+    /// Saves index snapshots and closes connections; call before exiting.
     pub async fn close(self) -> Result<()> {
-        self.stores.flush().await?;
+        self.stores.close().await?;
         Ok(())
     }
 }

@@ -287,6 +287,23 @@ pub trait VectorStore: Send + Sync {
     }
 }
 
+/// What stays open behind a set of stores (a database pool, index snapshots): described in
+/// `/health`, closed once when the process stops. Every backend hands one out with its
+/// [`Stores`], so opening and closing go through one lifecycle whatever the backend.
+#[async_trait]
+pub trait StoreHandle: Send + Sync {
+    /// LightRAG's setting and storage name of each role, e.g.
+    /// `("kv_storage", "PGKVStorage")`.
+    fn names(&self) -> Vec<(&'static str, String)>;
+    /// Saves what is kept in memory and releases connections; the stores must not be used
+    /// afterwards.
+    async fn close(&self) -> Result<()>;
+    /// Bytes held by in-process indexes (the embedded ANN graphs), for benchmarks.
+    fn index_memory_bytes(&self) -> u64 {
+        0
+    }
+}
+
 /// The storages an engine works on, one per LightRAG slot.
 #[derive(Clone)]
 pub struct Stores {

@@ -1,13 +1,14 @@
 //! The server's settings, read from the same layered [`Settings`] as the engine's (config file <
-//! `.env` < environment < flags) under LightRAG's names. Defaults come from the engine's `KEYS`
-//! table, which also documents them (docs/configuration.md).
+//! `.env` < environment < flags) under LightRAG's names. Defaults come from the server's own
+//! table, [`SERVER_KEYS`], which also documents them (docs/configuration.md).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lightrag_core::config::{Settings, KEYS};
+use lightrag_core::config::{default_in, Settings};
 
 use crate::error::ConfigError;
+use crate::keys::SERVER_KEYS;
 
 /// A login account: plaintext password or a `{bcrypt}` hash, as LightRAG's AUTH_ACCOUNTS.
 #[derive(Clone)]
@@ -103,11 +104,7 @@ impl Reader<'_> {
     fn raw(&self, name: &str) -> String {
         match self.0.get(&[name]) {
             Some(v) => v.trim().to_string(),
-            None => KEYS
-                .iter()
-                .find(|k| k.name == name)
-                .map(|k| k.default.to_string())
-                .unwrap_or_default(),
+            None => default_in(SERVER_KEYS, name).to_string(),
         }
     }
     fn num<T: std::str::FromStr>(&self, name: &str) -> Result<T, ConfigError> {

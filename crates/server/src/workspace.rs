@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
+use lightrag_core::ports::StoreHandle;
 use lightrag_core::types::DocStatus;
 use lightrag_core::Rag;
 
@@ -15,16 +16,10 @@ use crate::error::ApiError;
 use crate::pipeline::Pipeline;
 use crate::query_cache::QueryCache;
 
-/// Saves what an engine keeps in memory (index snapshots) when the server stops.
-#[async_trait]
-pub trait Closer: Send + Sync {
-    async fn close(&self) -> Result<(), String>;
-}
-
-/// An engine over one workspace's stores, and how to close them.
+/// An engine over one workspace's stores, and the handle that describes and closes them.
 pub struct OpenedEngine {
     pub rag: Rag,
-    pub closer: Box<dyn Closer>,
+    pub stores: Arc<dyn StoreHandle>,
 }
 
 /// Opens the engine of a workspace; the binary builds it from the configuration, tests from
@@ -46,7 +41,8 @@ pub struct Workspace {
     pub input_dir: PathBuf,
     /// Records of recent `/documents/scan` runs, newest last.
     pub scans: std::sync::Mutex<std::collections::VecDeque<serde_json::Value>>,
-    closer: Box<dyn Closer>,
+    /// What the stores keep open; their names show in `/health`.
+    pub stores: Arc<dyn StoreHandle>,
 }
 
 impl Workspace {
@@ -59,9 +55,9 @@ impl Workspace {
             .sum())
     }
 
-    /// Saves in-memory state; called once when the server stops.
-    pub async fn close(&self) -> Result<(), String> {
-        self.closer.close().await
+    /// Saves in-memory state and closes connections; called once when the server stops.
+    pub async fn close(&self) -> lightrag_core::Result<()> {
+        self.stores.close().await
     }
 }
 
@@ -130,7 +126,7 @@ impl Workspaces {
             ),
             input_dir,
             scans: Default::default(),
-            closer: opened.closer,
+            stores: opened.stores,
         });
         self.open
             .write()

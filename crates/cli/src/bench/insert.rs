@@ -74,7 +74,7 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
         "enable_embedding_cache": cfg.enable_embedding_cache,
         "processing_threads": cfg.processing_threads,
     });
-    let engine = Engine::open_with(cfg, embedder)?;
+    let engine = Engine::open_with(cfg, embedder).await?;
     let open_s = t.elapsed().as_secs_f64();
     let rag = &engine.rag;
 

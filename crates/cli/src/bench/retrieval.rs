@@ -82,7 +82,7 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
     }
 
     let t = Instant::now();
-    let engine = Engine::open_with(cfg.clone(), embedder.clone())?;
+    let engine = Engine::open_with(cfg.clone(), embedder.clone()).await?;
     let open_s = t.elapsed().as_secs_f64();
     let (build, plan) = match &previous {
         Some(v) => (
@@ -114,12 +114,7 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
     let rss_ready = report::rss_mib();
     let nodes = engine.rag.stores().graph.node_count().await?;
     let edges = engine.rag.stores().graph.edge_count().await?;
-    let index_mib: f64 = engine
-        .stores
-        .vector_sets
-        .iter()
-        .map(|v| v.index_memory_bytes() as f64 / 1048576.0)
-        .sum();
+    let index_mib = engine.stores.index_memory_bytes() as f64 / 1048576.0;
     let disk = dir.size_bytes();
     let max_degree = plan.degree.iter().copied().max().unwrap_or(0);
     let hubs = plan.degree.iter().filter(|d| **d > 1000).count();

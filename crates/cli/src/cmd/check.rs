@@ -4,6 +4,7 @@ use anyhow::{bail, Context, Result};
 use lightrag_core::config::Config;
 use lightrag_storage::embedded::db::DB_FILE_NAME;
 use lightrag_storage::embedded::{MARKER_FILE, VECTOR_SETS};
+use lightrag_storage::select::{Backend, Role, StorageConfig};
 
 use crate::args::CheckArgs;
 use crate::setup::Engine;
@@ -55,6 +56,15 @@ pub async fn check(engine: &Engine, args: &CheckArgs) -> Result<()> {
 /// Re-derives the vector indexes with the configured embedder. The old index files are removed
 /// first, so this also moves a working directory to another embedding model or dimension.
 pub async fn rebuild_fresh(cfg: Config) -> Result<()> {
+    let storage = StorageConfig::from_settings(&cfg.settings)?;
+    if storage.backend(Role::Vectors) != Backend::Embedded {
+        // A shared database's vector sets are re-derived in place (same model).
+        let engine = Engine::open(cfg).await?;
+        let n = engine.rag.rebuild_vectors().await?;
+        engine.close().await?;
+        println!("rebuilt {n} vectors");
+        return Ok(());
+    }
     let dir = cfg.data_dir();
     if !dir.join(MARKER_FILE).exists() || !dir.join(DB_FILE_NAME).exists() {
         bail!(
@@ -72,7 +82,7 @@ pub async fn rebuild_fresh(cfg: Config) -> Result<()> {
             }
         }
     }
-    let engine = Engine::open_with(cfg, embedder)?;
+    let engine = Engine::open_with(cfg, embedder).await?;
     let n = engine.rag.rebuild_vectors().await?;
     engine.close().await?;
     println!("rebuilt {n} vectors");

@@ -10,8 +10,7 @@ use lightrag_core::config::{Config, Settings};
 use lightrag_core::ports::Embedder;
 use lightrag_orchestrator::BatchingEmbedder;
 use lightrag_server::serve::shutdown_signal;
-use lightrag_server::{AppState, Closer, EngineOpener, Extras, OpenedEngine, ServerConfig};
-use lightrag_storage::embedded::EmbeddedStores;
+use lightrag_server::{AppState, EngineOpener, Extras, OpenedEngine, ServerConfig};
 use serde_json::{json, Map, Value};
 
 use crate::args::{GlobalArgs, ServeArgs};
@@ -23,26 +22,15 @@ struct CliOpener {
     embedder: Arc<dyn Embedder>,
 }
 
-struct StoresCloser(EmbeddedStores);
-
-#[async_trait]
-impl Closer for StoresCloser {
-    async fn close(&self) -> Result<(), String> {
-        self.0.flush().await.map_err(|e| e.to_string())
-    }
-}
-
 #[async_trait]
 impl EngineOpener for CliOpener {
     async fn open(&self, workspace: &str) -> Result<OpenedEngine, String> {
         let mut cfg = self.cfg.clone();
         cfg.workspace = workspace.to_string();
-        let Engine { rag, stores } =
-            Engine::open_with(cfg, self.embedder.clone()).map_err(|e| format!("{e:#}"))?;
-        Ok(OpenedEngine {
-            rag,
-            closer: Box::new(StoresCloser(stores)),
-        })
+        let Engine { rag, stores } = Engine::open_with(cfg, self.embedder.clone())
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        Ok(OpenedEngine { rag, stores })
     }
 }
 

@@ -141,6 +141,7 @@ impl Settings {
             embedding_api_key: self.raw(&["EMBEDDING_BINDING_API_KEY"]),
             embedding_timeout_s: self.parse(&["EMBEDDING_TIMEOUT"])?,
             embedding_batching: self.embedding_batching()?,
+            settings: self.clone(),
         })
     }
 

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use crate::chunker::ChunkingOptions;
 
-pub use keys::{Key, KEYS};
+pub use keys::{default_in, undocumented, Key, KEYS};
 pub use sources::{read_ini, Settings};
 
 /// What to do when an entity or relation has more source chunk ids than its limit.
@@ -118,6 +118,9 @@ pub struct Config {
     pub embedding_timeout_s: f64,
     /// The embedding batching orchestrator, when EMBEDDING_BATCHING is on.
     pub embedding_batching: Option<EmbeddingBatching>,
+    /// The raw settings this configuration was built from: adapters read their own keys
+    /// (the stores' backends, the server's) from the same layers.
+    pub settings: Settings,
 }
 
 /// Settings of the embedding batching orchestrator (seed 004; the `lightrag-orchestrator`

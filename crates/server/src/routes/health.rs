@@ -113,10 +113,6 @@ pub async fn health(
             "embedding_model": c.embedding_model,
             "summary_max_tokens": c.summary_max_tokens,
             "summary_context_size": c.summary_context_size,
-            "kv_storage": "EmbeddedKvStorage",
-            "doc_status_storage": "EmbeddedDocStatusStorage",
-            "graph_storage": "EmbeddedGraphStorage",
-            "vector_storage": "EmbeddedVectorStorage",
             "enable_llm_cache_for_extract": c.enable_llm_cache_for_extract,
             "enable_llm_cache": llm.map(|l| l.enable_cache).unwrap_or(false),
             "workspace": cfg.default_workspace,
@@ -141,6 +137,11 @@ pub async fn health(
     });
     if let (Some(base), Some(extra)) = (m.as_object_mut(), extra.as_object()) {
         base.extend(extra.clone());
+        if let Some(conf) = base.get_mut("configuration").and_then(Value::as_object_mut) {
+            for (role, name) in ws.stores.names() {
+                conf.insert(role.into(), json!(name));
+            }
+        }
         if let Some(extras) = &state.extras {
             base.extend(extras.health().await);
         }

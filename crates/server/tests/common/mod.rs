@@ -13,8 +13,8 @@ use lightrag_core::hashing::HashingEmbedder;
 use lightrag_core::ports::{ChatModel, Embedder};
 use lightrag_core::{ChatModels, Rag};
 use lightrag_providers::offline::OfflineExtractor;
-use lightrag_server::{AppState, Closer, EngineOpener, OpenedEngine, ServerConfig};
-use lightrag_storage::embedded::{self, EmbeddedStores};
+use lightrag_server::{AppState, EngineOpener, OpenedEngine, ServerConfig};
+use lightrag_storage::select::{self, Place, StorageConfig};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -23,6 +23,8 @@ pub struct TestOpener {
     chat: Option<Arc<dyn ChatModel>>,
     /// Each chunk's extraction takes this long (to catch the pipeline while it works).
     extract_delay: Duration,
+    /// LIGHTRAG_*_STORAGE and connection settings given to the server, passed to the stores.
+    storage: Vec<(String, String)>,
 }
 
 /// The offline extractor, slowed down.
@@ -42,15 +44,6 @@ impl lightrag_core::ports::Extractor for SlowExtractor {
     }
 }
 
-struct Flush(EmbeddedStores);
-
-#[async_trait]
-impl Closer for Flush {
-    async fn close(&self) -> Result<(), String> {
-        self.0.flush().await.map_err(|e| e.to_string())
-    }
-}
-
 #[async_trait]
 impl EngineOpener for TestOpener {
     async fn open(&self, workspace: &str) -> Result<OpenedEngine, String> {
@@ -58,22 +51,32 @@ impl EngineOpener for TestOpener {
         s.set("WORKING_DIR", self.root.to_string_lossy());
         s.set("WORKSPACE", workspace);
         s.set("EMBEDDING_BINDING", "hashing");
+        for (k, v) in &self.storage {
+            s.set(k, v.as_str());
+        }
         let cfg = s.to_config().map_err(|e| e.to_string())?;
         let emb = Arc::new(HashingEmbedder::new(cfg.embedding_dim));
-        let stores = embedded::open(&cfg.data_dir(), emb.model_name(), emb.dim())
+        let storage = StorageConfig::from_settings(&cfg.settings).map_err(|e| e.to_string())?;
+        let dir = cfg.data_dir();
+        let place = Place {
+            data_dir: &dir,
+            workspace,
+        };
+        let (stores, handle) = select::open(&storage, place, emb.model_name(), emb.dim())
+            .await
             .map_err(|e| e.to_string())?;
         let extractor: Arc<dyn lightrag_core::ports::Extractor> = if self.extract_delay.is_zero() {
             Arc::new(OfflineExtractor::new())
         } else {
             Arc::new(SlowExtractor(OfflineExtractor::new(), self.extract_delay))
         };
-        let mut rag = Rag::new(cfg, stores.stores.clone(), emb, extractor);
+        let mut rag = Rag::new(cfg, stores, emb, extractor);
         if let Some(chat) = &self.chat {
             rag = rag.with_chat_models(ChatModels::single(chat.clone()));
         }
         Ok(OpenedEngine {
             rag,
-            closer: Box::new(Flush(stores)),
+            stores: handle,
         })
     }
 }
@@ -118,10 +121,18 @@ impl TestServer {
             s.set(k, *v);
         }
         let cfg = ServerConfig::from_settings(&s, "").expect("server config");
+        let storage = settings
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with("LIGHTRAG_") && k.ends_with("_STORAGE") || k.starts_with("POSTGRES_")
+            })
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let opener = Arc::new(TestOpener {
             root: dir.path().join("rag"),
             chat,
             extract_delay,
+            storage,
         });
         let state = AppState::new(cfg, opener);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
