@@ -267,7 +267,13 @@ impl Rag {
                 }
             }
         }
-        let (stats, pending) = self.apply_merge(&grouped, true).await?;
+        let (stats, entities, relations) = self.apply_merge(&grouped, true).await?;
+        // The caller holds the whole graph: nobody else writes vectors meanwhile.
+        let pending = crate::index::PendingVectors {
+            entities,
+            relations,
+            turn: crate::graph_writer::VectorTurn::alone(),
+        };
         self.write_graph_vectors(pending).await?;
         Ok((stats.entities, stats.relations))
     }

@@ -45,10 +45,8 @@ pub struct Rag {
     pub(crate) embed_cache: Option<EmbeddingCache>,
     /// Time spent per ingest stage.
     pub(crate) timings: crate::timings::Timings,
-    /// Serialises graph merges: two documents never merge the same entity at once.
-    pub(crate) merge_lock: tokio::sync::Mutex<()>,
-    /// The last merge's place in the order of graph-vector writes (see `next_vector_turn`).
-    pub(crate) vector_turn: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
+    /// Orders every write to the graph: per entity and relation for merges, alone for the rest.
+    pub(crate) writer: crate::graph_writer::GraphWriter,
 }
 
 impl Rag {
@@ -72,8 +70,7 @@ impl Rag {
             token_memo: Default::default(),
             embed_cache,
             timings: Default::default(),
-            merge_lock: tokio::sync::Mutex::new(()),
-            vector_turn: std::sync::Mutex::new(None),
+            writer: Default::default(),
         }
     }
 

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::json;
-use tokio::sync::oneshot;
 
 use crate::engine::Rag;
 use crate::error::Result;
@@ -94,30 +93,11 @@ impl Rag {
         .await
     }
 
-    /// Takes the next place in the order of graph-vector writes. Called under `merge_lock`, so
-    /// vector writes land in the order the merges did even though they run outside the lock.
-    pub(crate) fn next_vector_turn(&self) -> VectorTurn {
-        let (done, rx) = oneshot::channel();
-        let mut last = self
-            .vector_turn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        VectorTurn {
-            prev: last.replace(rx),
-            _done: done,
-        }
-    }
-
-    /// `merge_lock`, taken once every merge before has written its vectors. Graph edits and
-    /// deletes write or remove vectors directly, and a merge still embedding must not land over
-    /// them; later merges cannot write before them either, as they need the lock to take a turn.
-    pub(crate) async fn lock_graph(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        let lock = self.merge_lock.lock().await;
-        if let Some(prev) = self.next_vector_turn().prev {
-            // An error only means the earlier writer is gone (failed or cancelled): go on.
-            let _ = prev.await;
-        }
-        lock
+    /// The whole graph, once every merge in flight has written its vectors (see
+    /// [`crate::graph_writer`]): for deletes, rebuilds and hand edits, which write or remove
+    /// vectors directly.
+    pub(crate) async fn lock_graph(&self) -> tokio::sync::OwnedRwLockWriteGuard<()> {
+        self.writer.exclusive().await
     }
 
     /// Writes the entity and relation vectors of one merge. The embedding, almost all of the
@@ -128,15 +108,13 @@ impl Rag {
         let rels = relation_items(&pending.relations);
         let ent_vectors = self.embed_changed(VectorSet::Entities, &ents).await?;
         let rel_vectors = self.embed_changed(VectorSet::Relations, &rels).await?;
-        if let Some(prev) = pending.turn.prev {
-            // An error only means the earlier writer is gone (failed or cancelled): go on.
-            let _ = prev.await;
-        }
+        let mut turn = pending.turn;
+        turn.wait().await;
         self.write_items(VectorSet::Entities, ents, ent_vectors)
             .await?;
         self.write_items(VectorSet::Relations, rels, rel_vectors)
             .await
-        // `pending.turn._done` drops here and lets the next merge write.
+        // `turn` drops here and lets the next merges of these keys write.
     }
 
     /// Embeds the items whose stored content differs from theirs, keyed by id.
@@ -228,13 +206,7 @@ impl Rag {
 pub(crate) struct PendingVectors {
     pub entities: Vec<Entity>,
     pub relations: Vec<Relation>,
-    pub turn: VectorTurn,
-}
-
-/// A place in the order of graph-vector writes: wait for `prev`, then drop `_done`.
-pub(crate) struct VectorTurn {
-    prev: Option<oneshot::Receiver<()>>,
-    _done: oneshot::Sender<()>,
+    pub turn: crate::graph_writer::VectorTurn,
 }
 
 fn entity_items(entities: &[Entity]) -> Vec<(String, String, serde_json::Value)> {

@@ -8,9 +8,11 @@ use serde_json::{json, Value};
 use super::rules::{dedup_in_order, limit_ids, merge_entity, merge_relation, split_sep};
 use crate::engine::Rag;
 use crate::error::Result;
+use crate::graph_writer::{entity_key, relation_lock_key};
 use crate::ids::{relation_key, sorted_pair, GRAPH_FIELD_SEP};
 use crate::index::PendingVectors;
 use crate::ports::Namespace;
+use crate::timings::Stage;
 use crate::types::{ChunkExtraction, Entity, ExtractedEntity, ExtractedRelation, Relation};
 use futures::StreamExt;
 
@@ -26,6 +28,23 @@ pub struct MergeStats {
 pub(crate) struct Grouped {
     pub entities: Vec<(String, Vec<ExtractedEntity>)>,
     pub relations: Vec<((String, String), Vec<ExtractedRelation>)>,
+}
+
+impl Grouped {
+    /// The writer's keys of everything a merge of these records reads or writes: the
+    /// entities, the relations and the relations' endpoints.
+    pub(crate) fn keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        for (name, _) in &self.entities {
+            keys.push(entity_key(name));
+        }
+        for ((a, b), _) in &self.relations {
+            keys.push(entity_key(a));
+            keys.push(entity_key(b));
+            keys.push(relation_lock_key(a, b));
+        }
+        keys
+    }
 }
 
 pub(crate) fn group(extractions: &[ChunkExtraction]) -> Grouped {
@@ -133,14 +152,15 @@ impl Rag {
         Ok(())
     }
 
-    /// Merges a document's records into the graph and tracking rows; the vectors it changed
-    /// come back to be written with `write_graph_vectors` once `merge_lock` is released.
-    /// The caller holds `merge_lock`. `fresh` ignores stored state (rebuild after a delete).
+    /// Merges a document's records into the graph and tracking rows; returns what changed,
+    /// whose vectors the caller writes with `write_graph_vectors`. The caller holds the keys
+    /// of `grouped` ([`Grouped::keys`]) or the whole graph. `fresh` ignores stored state
+    /// (rebuild after a delete).
     pub(crate) async fn apply_merge(
         &self,
         grouped: &Grouped,
         fresh: bool,
-    ) -> Result<(MergeStats, PendingVectors)> {
+    ) -> Result<(MergeStats, Vec<Entity>, Vec<Relation>)> {
         let limits = &self.cfg.merge;
         let now = crate::types::now_epoch();
         let mut names: Vec<String> = grouped.entities.iter().map(|(n, _)| n.clone()).collect();
@@ -284,12 +304,36 @@ impl Rag {
             .kv
             .upsert(Namespace::RelationChunks, edge_rows)
             .await?;
+        Ok((stats, node_list, edges))
+    }
+
+    /// Merges a document's records as the graph's writer orders it: holding their keys while
+    /// they merge, then writing their vectors in turn.
+    pub(crate) async fn merge_document(
+        &self,
+        doc_id: &str,
+        grouped: &Grouped,
+    ) -> Result<MergeStats> {
+        let permit = self.writer.merge(grouped.keys()).await;
+        let (ents, rels) = recovery_rows(grouped);
+        self.stores
+            .kv
+            .upsert(Namespace::FullEntities, vec![(doc_id.to_string(), ents)])
+            .await?;
+        self.stores
+            .kv
+            .upsert(Namespace::FullRelations, vec![(doc_id.to_string(), rels)])
+            .await?;
+        let merge = self.apply_merge(grouped, false);
+        let (stats, entities, relations) = self.timings.time_async(Stage::Merge, merge).await?;
         let pending = PendingVectors {
-            entities: node_list,
-            relations: edges,
-            turn: self.next_vector_turn(),
+            entities,
+            relations,
+            turn: permit.into_turn(),
         };
-        Ok((stats, pending))
+        // Embedding after the keys are released lets other documents merge them meanwhile.
+        self.write_graph_vectors(pending).await?;
+        Ok(stats)
     }
 }
 

@@ -11,7 +11,7 @@ use crate::chunker::chunk_text;
 use crate::engine::Rag;
 use crate::error::{Error, Result};
 use crate::ids::{args_hash, chunk_id};
-use crate::merge::apply::{group, recovery_rows, MergeStats};
+use crate::merge::apply::{group, MergeStats};
 use crate::ports::Namespace;
 use crate::timings::Stage;
 use crate::types::{now_epoch, now_iso, Chunk, ChunkExtraction, DocStatus, FullDoc};
@@ -250,24 +250,9 @@ impl Rag {
             )));
         }
 
-        // Stage 4: merge into the graph one document at a time, then write the vectors.
+        // Stage 4: merge into the graph (in the writer's order), then write the vectors.
         let grouped = group(&extractions);
-        let (merged, pending) = {
-            let _guard = self.merge_lock.lock().await;
-            let (ents, rels) = recovery_rows(&grouped);
-            self.stores
-                .kv
-                .upsert(Namespace::FullEntities, vec![(id.to_string(), ents)])
-                .await?;
-            self.stores
-                .kv
-                .upsert(Namespace::FullRelations, vec![(id.to_string(), rels)])
-                .await?;
-            let merge = self.apply_merge(&grouped, false);
-            self.timings.time_async(Stage::Merge, merge).await?
-        };
-        // Embedding outside the lock lets the documents in flight keep both cores busy.
-        self.write_graph_vectors(pending).await?;
+        let merged = self.merge_document(id, &grouped).await?;
 
         // Stage 5: only now is the document processed.
         row.status = DocStatus::Processed;
