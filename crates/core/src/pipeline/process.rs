@@ -56,6 +56,9 @@ pub struct ProcessReport {
     pub extraction_cache_hits: usize,
 }
 
+/// Metadata flag of a failed document the next run retries by itself.
+const RETRYABLE: &str = "retry_on_next_run";
+
 struct DocOutcome {
     chunks: usize,
     cache_hits: usize,
@@ -64,16 +67,21 @@ struct DocOutcome {
 
 impl Rag {
     /// Processes every `pending` document and resumes every `processing` one (an interrupted
-    /// run), at most `MAX_PARALLEL_INSERT` at once.
+    /// run) and every `failed` one whose failure a retry can fix (a database that was down),
+    /// at most `MAX_PARALLEL_INSERT` at once.
     pub async fn process_pending(&self, progress: Arc<dyn Progress>) -> Result<ProcessReport> {
         let rows = self
             .stores
             .doc_status
-            .by_statuses(&[DocStatus::Processing, DocStatus::Pending])
+            .by_statuses(&[DocStatus::Processing, DocStatus::Pending, DocStatus::Failed])
             .await?;
         let ids: Vec<String> = rows
             .into_iter()
             .filter(|(_, r)| r.metadata.get("is_duplicate") != Some(&Value::Bool(true)))
+            .filter(|(_, r)| {
+                r.status != DocStatus::Failed
+                    || r.metadata.get(RETRYABLE) == Some(&Value::Bool(true))
+            })
             .map(|(id, _)| id)
             .collect();
         progress.event(ProgressEvent::Started {
@@ -109,7 +117,7 @@ impl Rag {
                     let msg = e.to_string();
                     tracing::warn!(doc_id = %id, "document failed: {msg}");
                     // Record the failure; if even that fails the document stays resumable.
-                    if let Err(e2) = self.mark_failed(&id, &msg).await {
+                    if let Err(e2) = self.mark_failed(&id, &msg, e.is_retryable()).await {
                         tracing::error!(doc_id = %id, "cannot record failure: {e2}");
                     }
                     progress.event(ProgressEvent::Finished {
@@ -124,11 +132,18 @@ impl Rag {
         Ok(report)
     }
 
-    async fn mark_failed(&self, id: &str, msg: &str) -> Result<()> {
+    /// Records a failure; a `retryable` one (a storage backend unavailable) is taken up again
+    /// by the next run.
+    async fn mark_failed(&self, id: &str, msg: &str, retryable: bool) -> Result<()> {
         if let Some(mut row) = self.stores.doc_status.get(id).await? {
             row.status = DocStatus::Failed;
             row.error_msg = Some(msg.to_string());
             row.updated_at = now_iso();
+            if retryable {
+                row.metadata.insert(RETRYABLE.into(), Value::Bool(true));
+            } else {
+                row.metadata.remove(RETRYABLE);
+            }
             self.stores
                 .doc_status
                 .upsert(vec![(id.to_string(), row)])
@@ -180,6 +195,7 @@ impl Rag {
             self.stores.kv.delete(Namespace::TextChunks, &stale).await?;
         }
         row.status = DocStatus::Processing;
+        row.metadata.remove(RETRYABLE);
         row.chunks_count = chunks.len();
         row.chunks_list = new_ids;
         row.error_msg = None;
