@@ -8,12 +8,12 @@ use serde_json::Value;
 
 use crate::engine::Rag;
 use crate::error::{Error, Result};
-use crate::ids::{entity_vector_id, relation_key, relation_vector_id};
-use crate::merge::apply::Grouped;
+use crate::ids::{entity_vector_id, relation_key, relation_vector_id, GRAPH_FIELD_SEP};
+use crate::merge::apply::{tracking_row, Grouped};
 use crate::merge::rules::split_sep;
 use crate::pipeline::process::cached_extraction;
 use crate::ports::Namespace;
-use crate::types::Chunk;
+use crate::types::{Chunk, Entity, Relation};
 
 /// What a delete removed and rebuilt.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -267,7 +267,10 @@ impl Rag {
                 }
             }
         }
-        let (stats, entities, relations) = self.apply_merge(&grouped, true).await?;
+        let (stats, mut entities, mut relations) = self.apply_merge(&grouped, true).await?;
+        let (kept_nodes, kept_edges) = self.shrink_sources(&grouped, nodes, edges).await?;
+        entities.extend(kept_nodes);
+        relations.extend(kept_edges);
         // The caller holds the whole graph: nobody else writes vectors meanwhile.
         let pending = crate::index::PendingVectors {
             entities,
@@ -276,5 +279,57 @@ impl Rag {
         };
         self.write_graph_vectors(pending).await?;
         Ok((stats.entities, stats.relations))
+    }
+
+    /// Survivors that no cached extraction names (records made or merged by hand, chunks
+    /// without a cached result) keep their text; their sources and tracking rows shrink to
+    /// the chunks that remain, so the last document behind them takes them along.
+    async fn shrink_sources(
+        &self,
+        grouped: &Grouped,
+        nodes: &HashMap<String, Vec<String>>,
+        edges: &HashMap<(String, String), Vec<String>>,
+    ) -> Result<(Vec<Entity>, Vec<Relation>)> {
+        let named: HashSet<&String> = grouped.entities.iter().map(|(n, _)| n).collect();
+        let names: Vec<String> = nodes
+            .keys()
+            .filter(|n| !named.contains(n))
+            .cloned()
+            .collect();
+        let moved: HashSet<&(String, String)> = grouped.relations.iter().map(|(p, _)| p).collect();
+        let pairs: Vec<(String, String)> = edges
+            .keys()
+            .filter(|p| !moved.contains(p))
+            .cloned()
+            .collect();
+        let mut kept_nodes: Vec<Entity> = self
+            .stores
+            .graph
+            .get_nodes(&names)
+            .await?
+            .into_values()
+            .collect();
+        let mut kept_edges: Vec<Relation> = self
+            .stores
+            .graph
+            .get_edges(&pairs)
+            .await?
+            .into_values()
+            .collect();
+        let mut node_rows = Vec::new();
+        for n in &mut kept_nodes {
+            let remaining = &nodes[&n.entity_id];
+            n.source_id = remaining.join(GRAPH_FIELD_SEP);
+            node_rows.push((n.entity_id.clone(), tracking_row(remaining)));
+        }
+        let mut edge_rows = Vec::new();
+        for e in &mut kept_edges {
+            let remaining = &edges[&e.pair()];
+            e.source_id = remaining.join(GRAPH_FIELD_SEP);
+            edge_rows.push((relation_key(&e.src_id, &e.tgt_id), tracking_row(remaining)));
+        }
+        self.write_records(kept_nodes.clone(), kept_edges.clone(), node_rows, edge_rows)
+            .await?;
+        Ok((kept_nodes, kept_edges))
     }
 }

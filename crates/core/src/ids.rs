@@ -20,6 +20,12 @@ pub fn chunk_id(doc_id: &str, order: usize) -> String {
     format!("{doc_id}-chunk-{order:03}")
 }
 
+/// The document a chunk id belongs to (`None` for ids that are not chunk ids, such as
+/// `manual_creation`).
+pub fn doc_of_chunk(chunk_id: &str) -> Option<&str> {
+    chunk_id.rsplit_once("-chunk-").map(|(doc, _)| doc)
+}
+
 /// The vector id of an entity.
 pub fn entity_vector_id(name: &str) -> String {
     format!("ent-{}", md5_hex(name))

@@ -15,6 +15,7 @@ pub mod embedding;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod graph_edit;
 pub(crate) mod graph_writer;
 pub mod hashing;
 pub mod ids;

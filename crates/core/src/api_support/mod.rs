@@ -1,8 +1,7 @@
 //! Entry points an API front end needs beyond insert, process, query and delete: the answer
-//! model for direct (non-RAG) calls, and hand edits of the knowledge graph. Kept apart from the
-//! engine's own modules so the HTTP layer never reaches into them.
+//! model for direct (non-RAG) calls. Hand edits of the graph are [`crate::graph_edit`].
 
-pub mod graph_edit;
+pub use crate::graph_edit;
 
 use std::sync::Arc;
 

@@ -88,7 +88,8 @@ fn chunk_ids_of(v: Option<&Value>) -> Option<Vec<String>> {
         })
 }
 
-fn tracking_row(ids: &[String]) -> Value {
+/// A tracking row: the chunk ids behind an entity or a relation.
+pub(crate) fn tracking_row(ids: &[String]) -> Value {
     json!({"chunk_ids": ids, "count": ids.len()})
 }
 
@@ -294,8 +295,24 @@ impl Rag {
             entities: node_list.len(),
             relations: edges.len(),
         };
-        self.stores.graph.upsert_nodes(node_list.clone()).await?;
-        self.stores.graph.upsert_edges(edges.clone()).await?;
+        self.write_records(node_list.clone(), edges.clone(), node_rows, edge_rows)
+            .await?;
+        Ok((stats, node_list, edges))
+    }
+
+    /// Writes nodes and edges with their tracking rows (the chunk ids behind each, keyed by
+    /// name and by [`relation_key`]): the one write path of merges and hand edits. The caller
+    /// holds the records' keys or the whole graph ([`crate::graph_writer`]) and writes the
+    /// vectors after.
+    pub(crate) async fn write_records(
+        &self,
+        nodes: Vec<Entity>,
+        edges: Vec<Relation>,
+        node_rows: Vec<(String, Value)>,
+        edge_rows: Vec<(String, Value)>,
+    ) -> Result<()> {
+        self.stores.graph.upsert_nodes(nodes).await?;
+        self.stores.graph.upsert_edges(edges).await?;
         self.stores
             .kv
             .upsert(Namespace::EntityChunks, node_rows)
@@ -303,8 +320,51 @@ impl Rag {
         self.stores
             .kv
             .upsert(Namespace::RelationChunks, edge_rows)
+            .await
+    }
+
+    /// Removes nodes (with the edges that touch them, which the caller lists in `pairs`) and
+    /// edges, with their tracking rows and vectors. The caller holds the whole graph.
+    pub(crate) async fn remove_records(
+        &self,
+        names: &[String],
+        pairs: &[(String, String)],
+    ) -> Result<()> {
+        let rel_keys: Vec<String> = pairs.iter().map(|(a, b)| relation_key(a, b)).collect();
+        let rel_ids: Vec<String> = pairs
+            .iter()
+            .map(|(a, b)| crate::ids::relation_vector_id(a, b))
+            .collect();
+        let ent_ids: Vec<String> = names
+            .iter()
+            .map(|n| crate::ids::entity_vector_id(n))
+            .collect();
+        self.stores.graph.remove_edges(pairs).await?;
+        self.stores.graph.remove_nodes(names).await?;
+        self.stores
+            .kv
+            .delete(Namespace::RelationChunks, &rel_keys)
             .await?;
-        Ok((stats, node_list, edges))
+        self.stores
+            .kv
+            .delete(Namespace::EntityChunks, names)
+            .await?;
+        self.stores.relationships_vdb.delete(&rel_ids).await?;
+        self.stores.entities_vdb.delete(&ent_ids).await
+    }
+
+    /// The tracking rows of `keys` in `ns` (chunk ids, in order), where they exist.
+    pub(crate) async fn tracked_chunks(
+        &self,
+        ns: Namespace,
+        keys: &[String],
+    ) -> Result<HashMap<String, Vec<String>>> {
+        let rows = self.stores.kv.get_many(ns, keys).await?;
+        Ok(keys
+            .iter()
+            .zip(rows.iter())
+            .filter_map(|(k, v)| chunk_ids_of(v.as_ref()).map(|ids| (k.clone(), ids)))
+            .collect())
     }
 
     /// Merges a document's records as the graph's writer orders it: holding their keys while

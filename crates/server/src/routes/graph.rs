@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use lightrag_core::api_support::graph_edit::{EntityFields, RelationFields};
+use lightrag_core::graph_edit::{EntityFields, RelationFields};
 use lightrag_core::types::{Entity, Relation};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};

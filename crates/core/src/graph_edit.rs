@@ -1,12 +1,17 @@
 //! Hand edits of the knowledge graph (LightRAG's entity and relation create / edit / delete /
-//! merge): the graph store changes and the affected entity and relation vectors follow, so
-//! retrieval sees the edit at once. Edits hold the merge lock, as document merges do.
+//! merge). They write through the same path as document merges (nodes, edges and their
+//! tracking rows together, then the vectors), so retrieval sees an edit at once and a later
+//! document delete knows which chunks stand behind an edited record. Each edit holds the whole
+//! graph ([`crate::graph_writer`]): it waits for merges in flight and they wait for it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::engine::Rag;
 use crate::error::{Error, Result};
-use crate::ids::{entity_vector_id, relation_vector_id, sorted_pair, GRAPH_FIELD_SEP};
+use crate::ids::{relation_key, sorted_pair, GRAPH_FIELD_SEP};
+use crate::merge::apply::tracking_row;
+use crate::merge::rules::{dedup_in_order, split_sep};
+use crate::ports::Namespace;
 use crate::types::{now_epoch, Entity, Relation};
 
 /// Entity fields to set; `None` leaves a field as it is.
@@ -79,6 +84,11 @@ fn join_unique<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     out.join(GRAPH_FIELD_SEP)
 }
 
+/// The chunk ids an edited record's `source_id` names: its tracking row.
+fn chunk_sources(source_id: &str) -> Vec<String> {
+    split_sep(source_id)
+}
+
 fn blank(name: &str) -> Result<&str> {
     let n = name.trim();
     if n.is_empty() {
@@ -136,7 +146,12 @@ impl Rag {
             truncate: String::new(),
         };
         fields.apply(&mut e);
-        self.stores.graph.upsert_nodes(vec![e.clone()]).await?;
+        let row = (
+            e.entity_id.clone(),
+            tracking_row(&chunk_sources(&e.source_id)),
+        );
+        self.write_records(vec![e.clone()], vec![], vec![row], vec![])
+            .await?;
         self.index_entities(std::slice::from_ref(&e)).await?;
         Ok(e)
     }
@@ -178,7 +193,13 @@ impl Rag {
             .await?
             .ok_or_else(|| Error::NotFound(format!("entity '{name}' does not exist")))?;
         fields.apply(&mut e);
-        self.stores.graph.upsert_nodes(vec![e.clone()]).await?;
+        // A new source list is the new tracking row; otherwise the row stays as merges left it.
+        let rows = match &fields.source_id {
+            Some(s) => vec![(e.entity_id.clone(), tracking_row(&chunk_sources(s)))],
+            None => vec![],
+        };
+        self.write_records(vec![e.clone()], vec![], rows, vec![])
+            .await?;
         self.index_entities(std::slice::from_ref(&e)).await?;
         Ok(e)
     }
@@ -197,20 +218,9 @@ impl Rag {
             .await?
             .remove(&name)
             .unwrap_or_default();
-        let rel_ids: Vec<String> = edges
-            .iter()
-            .map(|r| relation_vector_id(&r.src_id, &r.tgt_id))
-            .collect();
-        self.stores
-            .graph
-            .remove_nodes(std::slice::from_ref(&name))
-            .await?;
-        self.stores.relationships_vdb.delete(&rel_ids).await?;
-        self.stores
-            .entities_vdb
-            .delete(&[entity_vector_id(&name)])
-            .await?;
-        Ok(())
+        let pairs: Vec<(String, String)> = edges.iter().map(Relation::pair).collect();
+        self.remove_records(std::slice::from_ref(&name), &pairs)
+            .await
     }
 
     /// Creates a relation between two existing entities.
@@ -250,7 +260,12 @@ impl Rag {
             truncate: String::new(),
         };
         fields.apply(&mut r);
-        self.stores.graph.upsert_edges(vec![r.clone()]).await?;
+        let row = (
+            relation_key(&r.src_id, &r.tgt_id),
+            tracking_row(&chunk_sources(&r.source_id)),
+        );
+        self.write_records(vec![], vec![r.clone()], vec![], vec![row])
+            .await?;
         self.index_relations(std::slice::from_ref(&r)).await?;
         Ok(r)
     }
@@ -268,7 +283,15 @@ impl Rag {
             .await?
             .ok_or_else(|| Error::NotFound(format!("no relation between '{a}' and '{b}'")))?;
         fields.apply(&mut r);
-        self.stores.graph.upsert_edges(vec![r.clone()]).await?;
+        let rows = match &fields.source_id {
+            Some(s) => vec![(
+                relation_key(&r.src_id, &r.tgt_id),
+                tracking_row(&chunk_sources(s)),
+            )],
+            None => vec![],
+        };
+        self.write_records(vec![], vec![r.clone()], vec![], rows)
+            .await?;
         self.index_relations(std::slice::from_ref(&r)).await?;
         Ok(r)
     }
@@ -280,12 +303,7 @@ impl Rag {
             .relation(a, b)
             .await?
             .ok_or_else(|| Error::NotFound(format!("no relation between '{a}' and '{b}'")))?;
-        self.stores.graph.remove_edges(&[r.pair()]).await?;
-        self.stores
-            .relationships_vdb
-            .delete(&[relation_vector_id(&r.src_id, &r.tgt_id)])
-            .await?;
-        Ok(())
+        self.remove_records(&[], &[r.pair()]).await
     }
 
     /// Merges `sources` into `target` (created from the first source when missing): their
@@ -374,21 +392,154 @@ impl Rag {
                 }
             }
         }
-        let old_rel_ids: Vec<String> = old_pairs
-            .iter()
-            .map(|(a, b)| relation_vector_id(a, b))
-            .collect();
-        let old_ent_ids: Vec<String> = sources.iter().map(|s| entity_vector_id(s)).collect();
-        self.stores.graph.remove_nodes(&sources).await?;
+        // Tracking rows follow the records: the target's chunks are all merged names' chunks,
+        // a moved relation's are those of every relation it was made from.
+        let ent_rows = self.tracked_chunks(Namespace::EntityChunks, &names).await?;
+        let chunks_of = |name: &String, source_id: &str| {
+            ent_rows
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| chunk_sources(source_id))
+        };
+        let target_chunks = dedup_in_order(
+            nodes
+                .get(&target)
+                .into_iter()
+                .chain(sources.iter().map(|s| &nodes[s]))
+                .flat_map(|e| chunks_of(&e.entity_id, &e.source_id)),
+        );
+        let old_keys: Vec<String> = old_pairs.iter().map(|(a, b)| relation_key(a, b)).collect();
+        let rel_rows = self
+            .tracked_chunks(Namespace::RelationChunks, &old_keys)
+            .await?;
+        let mut new_rel_chunks: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        for r in originals.values() {
+            let end = |n: &str| {
+                if moving.contains(n) {
+                    target.clone()
+                } else {
+                    n.to_string()
+                }
+            };
+            let (a, b) = (end(&r.src_id), end(&r.tgt_id));
+            if a == b {
+                continue;
+            }
+            let (s, t) = sorted_pair(&a, &b);
+            let ids = rel_rows
+                .get(&relation_key(&r.src_id, &r.tgt_id))
+                .cloned()
+                .unwrap_or_else(|| chunk_sources(&r.source_id));
+            new_rel_chunks
+                .entry((s.to_string(), t.to_string()))
+                .or_default()
+                .extend(ids);
+        }
         let pairs: Vec<(String, String)> = old_pairs.into_iter().collect();
-        self.stores.graph.remove_edges(&pairs).await?;
-        self.stores.relationships_vdb.delete(&old_rel_ids).await?;
-        self.stores.entities_vdb.delete(&old_ent_ids).await?;
-        self.stores.graph.upsert_nodes(vec![merged.clone()]).await?;
+        self.remove_records(&sources, &pairs).await?;
         let edges: Vec<Relation> = new_edges.into_values().collect();
-        self.stores.graph.upsert_edges(edges.clone()).await?;
+        let edge_rows = edges
+            .iter()
+            .map(|e| {
+                let ids = new_rel_chunks.remove(&e.pair()).unwrap_or_default();
+                (
+                    relation_key(&e.src_id, &e.tgt_id),
+                    tracking_row(&dedup_in_order(ids)),
+                )
+            })
+            .collect();
+        let node_rows = vec![(target.clone(), tracking_row(&target_chunks))];
+        self.write_records(vec![merged.clone()], edges.clone(), node_rows, edge_rows)
+            .await?;
+        self.rename_in_recovery_rows(&target_chunks, &moving, &target)
+            .await?;
         self.index_entities(std::slice::from_ref(&merged)).await?;
         self.index_relations(&edges).await?;
         Ok(merged)
+    }
+
+    /// The documents behind `chunks` name the merged entities in their recovery rows
+    /// (`full_entities`, `full_relations`); they name the target instead, so deleting one of
+    /// them later reaches the merged records.
+    async fn rename_in_recovery_rows(
+        &self,
+        chunks: &[String],
+        moving: &BTreeSet<&str>,
+        target: &str,
+    ) -> Result<()> {
+        let docs: Vec<String> = chunks
+            .iter()
+            .filter_map(|c| crate::ids::doc_of_chunk(c))
+            .map(str::to_string)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let rename = |n: &str| {
+            if moving.contains(n) {
+                target.to_string()
+            } else {
+                n.to_string()
+            }
+        };
+        let ents = self
+            .stores
+            .kv
+            .get_many(Namespace::FullEntities, &docs)
+            .await?;
+        let rels = self
+            .stores
+            .kv
+            .get_many(Namespace::FullRelations, &docs)
+            .await?;
+        let mut ent_rows = Vec::new();
+        let mut rel_rows = Vec::new();
+        for ((doc, e), r) in docs.iter().zip(ents).zip(rels) {
+            if let Some(names) = e
+                .as_ref()
+                .and_then(|v| v.get("entity_names"))
+                .and_then(|a| a.as_array())
+            {
+                let names: BTreeSet<String> = names
+                    .iter()
+                    .filter_map(|n| n.as_str())
+                    .map(rename)
+                    .collect();
+                ent_rows.push((
+                    doc.clone(),
+                    serde_json::json!({"entity_names": names, "count": names.len()}),
+                ));
+            }
+            if let Some(pairs) = r
+                .as_ref()
+                .and_then(|v| v.get("relation_pairs"))
+                .and_then(|a| a.as_array())
+            {
+                let pairs: BTreeSet<(String, String)> = pairs
+                    .iter()
+                    .filter_map(|p| {
+                        let p = p.as_array()?;
+                        let (a, b) = (rename(p.first()?.as_str()?), rename(p.get(1)?.as_str()?));
+                        let (a, b) = sorted_pair(&a, &b);
+                        (a != b).then(|| (a.to_string(), b.to_string()))
+                    })
+                    .collect();
+                let list: Vec<[String; 2]> = pairs.into_iter().map(|(a, b)| [a, b]).collect();
+                rel_rows.push((
+                    doc.clone(),
+                    serde_json::json!({"relation_pairs": list, "count": list.len()}),
+                ));
+            }
+        }
+        self.stores
+            .kv
+            .upsert(Namespace::FullEntities, ent_rows)
+            .await?;
+        self.stores
+            .kv
+            .upsert(Namespace::FullRelations, rel_rows)
+            .await
     }
 }
