@@ -205,8 +205,15 @@ pub trait DocStatusStore: Send + Sync {
     async fn clear(&self) -> Result<()>;
 }
 
-/// The knowledge graph: entities as nodes (id = name), undirected relations as edges.
-/// Batched reads: one call per hop, never one per node.
+/// The knowledge graph: entities as nodes (id = name), undirected relations as edges keyed by
+/// the sorted pair. Batched reads: one call per hop, never one per node.
+///
+/// Contract every backend keeps (the conformance suite checks it): an edge may name a node
+/// that does not exist and still counts in both ends' degrees; a self-loop counts once;
+/// `node_edges` has an entry for every name asked (empty when it has no edge) and orders a
+/// node's edges heaviest first, equal weights by the other end's name; "sorted" means Rust
+/// `str` order (UTF-8 bytes: PostgreSQL needs `COLLATE "C"`); a non-finite weight is
+/// `InvalidInput` and the whole batch is refused.
 #[async_trait]
 pub trait GraphStore: Send + Sync {
     /// The nodes that exist among `names`.
@@ -263,7 +270,10 @@ pub trait GraphStore: Send + Sync {
 }
 
 /// A set of vectors with metadata and approximate nearest-neighbour search by cosine similarity.
-/// A set is bound to the embedding model and dimension it was built with and refuses others.
+/// A set is bound to the embedding model and dimension it was built with: every backend checks
+/// the binding when it opens a set and refuses another model or dimension with
+/// `ModelMismatch`; a vector of the wrong dimension, or with a non-finite value, is
+/// `InvalidInput` and its whole batch is refused.
 #[async_trait]
 pub trait VectorStore: Send + Sync {
     /// LightRAG's namespace (`chunks`, `entities`, `relationships`).

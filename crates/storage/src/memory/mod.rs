@@ -123,8 +123,8 @@ impl MemoryBackend {
         if bound.model != model || bound.dim != dim {
             return Err(Error::ModelMismatch(format!(
                 "the in-memory vector sets were built with {} ({} dims); the configured \
-                 embedder is {model} ({dim} dims). Use the original model, or run \
-                 `lightrag rebuild-vectors` to re-embed the stored texts with the new one",
+                 embedder is {model} ({dim} dims). They stay bound to the first model until \
+                 the process ends: use that model",
                 bound.model, bound.dim
             )));
         }
