@@ -59,10 +59,28 @@ pub enum Command {
         #[command(subcommand)]
         command: CacheCommand,
     },
+    /// Copy the knowledge base to other stores (embedded to PostgreSQL and back), then check
+    /// the copy.
+    Migrate(MigrateArgs),
     /// Serve LightRAG's HTTP API (documents, query, graph, Ollama emulation) on HOST:PORT.
     Serve(ServeArgs),
     /// Measure ingest or retrieval on a generated corpus (see docs/benchmarks.md).
     Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Where to: `postgres` (every role PG*, from DATABASE_URL or POSTGRES_*), `embedded`
+    /// (every role embedded, in --to-dir), or `custom` (only --to-set).
+    #[arg(long, value_name = "postgres|embedded|custom")]
+    pub to: String,
+    /// The target's working directory (with --to embedded).
+    #[arg(long, value_name = "DIR")]
+    pub to_dir: Option<PathBuf>,
+    /// A setting of the target only, as KEY=VALUE (repeatable), e.g.
+    /// --to-set DATABASE_URL=postgres://... or --to-set LIGHTRAG_GRAPH_STORAGE=PGGraphStorage.
+    #[arg(long = "to-set", value_name = "KEY=VALUE")]
+    pub to_settings: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -51,6 +51,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::RebuildVectors => return cmd::check::rebuild_fresh(cfg).await,
         Command::Bench(a) => return bench::run(cfg, a).await,
         Command::Serve(a) => return cmd::serve::run(cfg, &cli.global, a).await,
+        Command::Migrate(a) => return cmd::migrate::run(cfg, a).await,
         _ => {}
     }
     let engine = Engine::open(cfg).await?;
@@ -62,7 +63,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Graph { command } => cmd::graph::run(&engine, command).await,
         Command::Cache { command } => cmd::cache::run(&engine, command).await,
         Command::Check(a) => cmd::check::check(&engine, a).await,
-        Command::RebuildVectors | Command::Bench(_) | Command::Serve(_) => Ok(()),
+        Command::RebuildVectors | Command::Bench(_) | Command::Serve(_) | Command::Migrate(_) => {
+            Ok(())
+        }
     };
     engine.close().await?;
     result

@@ -400,3 +400,46 @@ fn check_finds_drift_and_rebuild_vectors_repairs_it_and_moves_models() {
     ));
     assert!(out.contains("### References"), "{out}");
 }
+
+#[test]
+fn migrate_copies_a_working_directory_that_answers_the_same_and_resumes() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let env = [("EMBEDDING_BINDING", "hashing"), ("EMBEDDING_DIM", "64")];
+    ok(&run_env(
+        a.path(),
+        &["insert", examples().to_str().unwrap()],
+        &env,
+    ));
+    let to = b.path().join("copy");
+    let args = [
+        "migrate",
+        "--to",
+        "embedded",
+        "--to-dir",
+        to.to_str().unwrap(),
+    ];
+    let out = ok(&run_env(a.path(), &args, &env));
+    assert!(out.contains("ok: the target checks clean"), "{out}");
+    // Same answers' context, same graph, same statuses.
+    for q in [
+        vec![
+            "query",
+            "Who founded the Vell River Institute?",
+            "--context-only",
+        ],
+        vec!["graph", "export", "--format", "json"],
+        vec!["status", "--json"],
+    ] {
+        assert_eq!(
+            ok(&run_env(a.path(), &q, &env)),
+            ok(&run_env(&to, &q, &env)),
+            "{q:?}"
+        );
+    }
+    // A second run finds everything in place.
+    let out = ok(&run_env(a.path(), &args, &env));
+    assert!(out.contains("copied 0 records"), "{out}");
+    // The source as target is refused.
+    let err = fail(&run_env(a.path(), &["migrate", "--to", "custom"], &env));
+    assert!(err.contains("the target is the source"), "{err}");
+}

@@ -6,6 +6,7 @@
 //! `memory` holds everything in process memory, not durable: for tests, and the reference backend.
 //! [`select`] opens the backend each role's setting names ([`keys`]) behind one lifecycle.
 
+pub mod copy;
 pub mod embedded;
 pub mod keys;
 pub mod memory;

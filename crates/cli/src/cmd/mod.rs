@@ -5,6 +5,7 @@ pub mod check;
 pub mod delete;
 pub mod graph;
 pub mod insert;
+pub mod migrate;
 pub mod query;
 pub mod serve;
 pub mod status;

@@ -1,0 +1,128 @@
+//! `lightrag migrate`: copies the configured knowledge base into other stores, the path from
+//! one machine's working directory to a shared PostgreSQL (and back). Nothing is embedded or
+//! extracted again; a run that stopped is run again and writes only what is missing; the
+//! target is checked at the end as `lightrag check` does.
+
+use std::sync::Mutex;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use lightrag_core::config::Config;
+use lightrag_storage::copy::{copy_all, CopyProgress};
+
+use crate::args::MigrateArgs;
+use crate::setup::{self, Engine};
+
+/// One bar per part, on standard error.
+struct Bars {
+    current: Mutex<Option<ProgressBar>>,
+}
+
+impl CopyProgress for Bars {
+    fn part(&self, name: &str, total: usize) {
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{msg:24} [{elapsed_precise}] {bar:30} {pos}/{len}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(name.to_string());
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(done) = current.replace(bar) {
+            done.finish();
+        }
+    }
+
+    fn advance(&self, done: usize) {
+        if let Some(bar) = &*self.current.lock().unwrap_or_else(|p| p.into_inner()) {
+            bar.inc(done as u64);
+        }
+    }
+}
+
+/// The target's configuration: the current settings, the roles `--to` names, then `--to-set`.
+fn target_config(cfg: &Config, args: &MigrateArgs) -> Result<Config> {
+    let mut s = cfg.settings.clone();
+    let roles = [
+        "LIGHTRAG_KV_STORAGE",
+        "LIGHTRAG_DOC_STATUS_STORAGE",
+        "LIGHTRAG_GRAPH_STORAGE",
+        "LIGHTRAG_VECTOR_STORAGE",
+    ];
+    let names: Option<[&str; 4]> = match args.to.as_str() {
+        "postgres" => Some([
+            "PGKVStorage",
+            "PGDocStatusStorage",
+            "PGGraphStorage",
+            "PGVectorStorage",
+        ]),
+        "embedded" => Some([
+            "EmbeddedKVStorage",
+            "EmbeddedDocStatusStorage",
+            "EmbeddedGraphStorage",
+            "EmbeddedVectorStorage",
+        ]),
+        "custom" => None,
+        other => bail!("--to {other}: use postgres, embedded or custom"),
+    };
+    if let Some(names) = names {
+        for (role, name) in roles.iter().zip(names) {
+            s.set(role, name);
+        }
+    }
+    if let Some(dir) = &args.to_dir {
+        s.set("WORKING_DIR", dir.to_string_lossy());
+    } else if args.to == "embedded" {
+        bail!("--to embedded needs --to-dir DIR (the source's working directory is not a target)");
+    }
+    for kv in &args.to_settings {
+        let Some((k, v)) = kv.split_once('=') else {
+            bail!("--to-set expects KEY=VALUE, got '{kv}'");
+        };
+        s.set(k.trim(), v.trim());
+    }
+    Ok(s.to_config()?)
+}
+
+pub async fn run(cfg: Config, args: &MigrateArgs) -> Result<()> {
+    let target_cfg = target_config(&cfg, args)?;
+    let from_storage = lightrag_storage::select::StorageConfig::from_settings(&cfg.settings)?;
+    let to_storage = lightrag_storage::select::StorageConfig::from_settings(&target_cfg.settings)?;
+    if from_storage == to_storage && cfg.data_dir() == target_cfg.data_dir() {
+        bail!("the target is the source: name other stores with --to, --to-dir or --to-set");
+    }
+    let embedder = setup::embedder(&cfg)?;
+    let source = Engine::open_with(cfg, embedder.clone())
+        .await
+        .context("cannot open the source")?;
+    let target = Engine::open_with(target_cfg, embedder)
+        .await
+        .context("cannot open the target")?;
+    let bars = Bars {
+        current: Mutex::new(None),
+    };
+    let copied = copy_all(source.rag.stores(), target.rag.stores(), &bars).await;
+    if let Some(bar) = bars
+        .current
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+    {
+        bar.finish();
+    }
+    let report = copied.context("the copy stopped; run the same command again to resume")?;
+    println!(
+        "copied {} records ({} already in place)",
+        report.written, report.already_there
+    );
+    let check = target.rag.check().await?;
+    source.close().await?;
+    target.close().await?;
+    if !check.is_clean() {
+        bail!(
+            "the copy does not check clean: {}",
+            serde_json::to_string(&check)?
+        );
+    }
+    println!("ok: the target checks clean");
+    Ok(())
+}
