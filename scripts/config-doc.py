@@ -10,6 +10,7 @@ TABLES = [
     "crates/core/src/config/keys.rs",
     "crates/server/src/keys.rs",
     "crates/storage/src/keys.rs",
+    "crates/orchestrator/src/keys.rs",
 ]
 rows = []
 for path in TABLES:

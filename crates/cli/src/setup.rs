@@ -13,7 +13,7 @@ use lightrag_core::llm::prompts::DEFAULT_ENTITY_TYPES;
 use lightrag_core::ports::{ChatModel, Embedder, Extractor, KvStore, StoreHandle};
 use lightrag_core::tokenizer::TiktokenTokenizer;
 use lightrag_core::{ChatModels, Rag};
-use lightrag_orchestrator::{BatchingEmbedder, OrchestratorConfig};
+use lightrag_orchestrator::{BatchingEmbedder, EmbeddingBatching, OrchestratorConfig};
 use lightrag_providers::local_model::LocalEmbedder;
 use lightrag_providers::offline::OfflineExtractor;
 use lightrag_providers::remote;
@@ -67,7 +67,7 @@ pub type EmbedderLayers = (Arc<dyn Embedder>, Option<Arc<BatchingEmbedder>>);
 /// (the same object), for callers that report its metrics and health.
 pub fn embedder_and_orchestrator(cfg: &Config) -> Result<EmbedderLayers> {
     let model = model_embedder(cfg)?;
-    let Some(batching) = &cfg.embedding_batching else {
+    let Some(batching) = &EmbeddingBatching::from_settings(&cfg.settings)? else {
         return Ok((model, None));
     };
     let settings =

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use lightrag_core::config::EmbeddingBatching;
+use crate::keys::EmbeddingBatching;
 
 use crate::error::{OrchestratorError, Result};
 use crate::profiles::profile_for;
@@ -190,7 +190,7 @@ mod tests {
         use lightrag_core::config::Settings;
         let mut s = Settings::default();
         assert!(
-            s.to_config().unwrap().embedding_batching.is_none(),
+            EmbeddingBatching::from_settings(&s).unwrap().is_none(),
             "off by default"
         );
         for (k, v) in [
@@ -206,8 +206,7 @@ mod tests {
         ] {
             s.set(k, v);
         }
-        let cfg = s.to_config().unwrap();
-        let b = cfg.embedding_batching.unwrap();
+        let b = EmbeddingBatching::from_settings(&s).unwrap().unwrap();
         let c = OrchestratorConfig::from_settings("bge-m3:latest", &b, 500).unwrap();
         assert_eq!((c.batch_size, c.max_batch_size), (16, 64));
         assert_eq!(c.batch_timeout, Duration::from_millis(5000));
@@ -218,7 +217,7 @@ mod tests {
         let r = c.redis.unwrap();
         assert_eq!(r.url_with_db(), "redis://10.0.0.5:6380/4");
         s.set("REDIS_URL", "redis://cache:7000");
-        let b = s.to_config().unwrap().embedding_batching.unwrap();
+        let b = EmbeddingBatching::from_settings(&s).unwrap().unwrap();
         assert_eq!(
             b.redis_url, "redis://cache:7000",
             "REDIS_URL wins over host and port"
@@ -226,16 +225,15 @@ mod tests {
         s.set("OLLAMA_EMBEDDING_BATCH_SIZE", "0");
         s.set("EMBEDDING_SHARED_QUEUE", "true");
         s.set("EMBEDDING_QUEUE_LEASE", "1000");
-        let b = s.to_config().unwrap().embedding_batching.unwrap();
+        let b = EmbeddingBatching::from_settings(&s).unwrap().unwrap();
         let e = OrchestratorConfig::from_settings("nomic-embed-text", &b, 10).unwrap_err();
         assert!(e.to_string().contains("EMBEDDING_QUEUE_LEASE"), "{e}");
         s.set("EMBEDDING_QUEUE_LEASE", "6000");
-        let b = s.to_config().unwrap().embedding_batching.unwrap();
+        let b = EmbeddingBatching::from_settings(&s).unwrap().unwrap();
         let c = OrchestratorConfig::from_settings("nomic-embed-text", &b, 10).unwrap();
         assert_eq!(c.batch_size, 64, "0 = the model's default");
         s.set("MAX_BATCH_RETRIES", "many");
-        assert!(s
-            .to_config()
+        assert!(EmbeddingBatching::from_settings(&s)
             .unwrap_err()
             .to_string()
             .contains("MAX_BATCH_RETRIES"));

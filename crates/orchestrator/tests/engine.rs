@@ -29,7 +29,9 @@ async fn the_engine_indexes_and_queries_through_the_orchestrator() {
     let model = Recording::new(&unique_model("engine"));
     let settings = OrchestratorConfig::from_settings(
         model.model_name(),
-        cfg.embedding_batching.as_ref().unwrap(),
+        &lightrag_orchestrator::EmbeddingBatching::from_settings(&cfg.settings)
+            .unwrap()
+            .unwrap(),
         cfg.embedding_cache_size,
     )
     .unwrap();

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lightrag_core::config::{default_in, Settings};
+use lightrag_core::config::Settings;
 
 use crate::error::ConfigError;
 use crate::keys::SERVER_KEYS;
@@ -98,43 +98,31 @@ pub const MIN_TOKEN_SECRET_CHARS: usize = 32;
 /// LightRAG's built-in JWT secret, refused once accounts exist.
 pub const DEFAULT_TOKEN_SECRET: &str = "lightrag-jwt-default-secret-key!";
 
-struct Reader<'a>(&'a Settings);
+/// The server's keys read through core's one settings reader, its errors as [`ConfigError`].
+struct Reader<'a>(lightrag_core::config::Reader<'a>);
+
+fn config_error(e: lightrag_core::Error) -> ConfigError {
+    match e {
+        lightrag_core::Error::Config(m) => ConfigError(m),
+        other => ConfigError(other.to_string()),
+    }
+}
 
 impl Reader<'_> {
     fn raw(&self, name: &str) -> String {
-        match self.0.get(&[name]) {
-            Some(v) => v.trim().to_string(),
-            None => default_in(SERVER_KEYS, name).to_string(),
-        }
+        self.0.raw(&[name])
     }
     fn num<T: std::str::FromStr>(&self, name: &str) -> Result<T, ConfigError> {
-        let raw = self.raw(name);
-        raw.parse()
-            .map_err(|_| ConfigError(format!("{name} = '{raw}' is not a valid number")))
+        self.0.parse(&[name]).map_err(config_error)
     }
     fn float(&self, name: &str) -> Result<f64, ConfigError> {
-        let v: f64 = self.num(name)?;
-        if v.is_finite() && v >= 0.0 {
-            Ok(v)
-        } else {
-            Err(ConfigError(format!("{name} must be a finite number >= 0")))
-        }
+        self.0.non_negative(name).map_err(config_error)
     }
     fn flag(&self, name: &str) -> Result<bool, ConfigError> {
-        let raw = self.raw(name);
-        match raw.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "t" | "on" => Ok(true),
-            "false" | "0" | "no" | "f" | "off" | "" => Ok(false),
-            _ => Err(ConfigError(format!("{name} = '{raw}' is not a boolean"))),
-        }
+        self.0.flag(&[name]).map_err(config_error)
     }
     fn list(&self, name: &str) -> Vec<String> {
-        self.raw(name)
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
+        self.0.list(name)
     }
 }
 
@@ -168,7 +156,7 @@ fn parse_accounts(raw: &str) -> Result<Vec<Account>, ConfigError> {
 impl ServerConfig {
     /// Reads the server settings; `workspace` is the engine's sanitised WORKSPACE.
     pub fn from_settings(s: &Settings, workspace: &str) -> Result<ServerConfig, ConfigError> {
-        let r = Reader(s);
+        let r = Reader(s.reader(SERVER_KEYS));
         let accounts = parse_accounts(&r.raw("AUTH_ACCOUNTS"))?;
         let secret = r.raw("TOKEN_SECRET");
         let token_secret = if accounts.is_empty() {

@@ -214,10 +214,12 @@ fn savings(m: &MetricsSnapshot) -> String {
 /// The orchestrator's settings: the configuration's when EMBEDDING_BATCHING is on (so
 /// REDIS_URL and the batching variables apply), else the model's defaults without Redis.
 fn orchestrator_config(cfg: &Config) -> Result<OrchestratorConfig> {
-    Ok(match &cfg.embedding_batching {
-        Some(b) => OrchestratorConfig::from_settings(MODEL, b, cfg.embedding_cache_size)?,
-        None => OrchestratorConfig::for_model(MODEL),
-    })
+    Ok(
+        match &lightrag_orchestrator::EmbeddingBatching::from_settings(&cfg.settings)? {
+            Some(b) => OrchestratorConfig::from_settings(MODEL, b, cfg.embedding_cache_size)?,
+            None => OrchestratorConfig::for_model(MODEL),
+        },
+    )
 }
 
 /// An Ollama client for the benchmark server: no batch splitting (the orchestrator decides),

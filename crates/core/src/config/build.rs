@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use super::{
-    ChunkPickMethod, Config, EmbeddingBatching, LlmConfig, LlmRole, MergeLimits, QueryDefaults,
-    Settings, SourceIdsLimit,
+    ChunkPickMethod, Config, LlmConfig, LlmRole, MergeLimits, QueryDefaults, Settings,
+    SourceIdsLimit,
 };
 use crate::chunker::ChunkingOptions;
 use crate::error::{Error, Result};
@@ -140,7 +140,6 @@ impl Settings {
             embedding_host: self.embedding_host(),
             embedding_api_key: self.raw(&["EMBEDDING_BINDING_API_KEY"]),
             embedding_timeout_s: self.parse(&["EMBEDDING_TIMEOUT"])?,
-            embedding_batching: self.embedding_batching()?,
             settings: self.clone(),
         })
     }
@@ -230,38 +229,6 @@ impl Settings {
             max_extraction_records: self.parse(&["MAX_EXTRACTION_RECORDS"])?,
             max_extraction_entities: self.parse(&["MAX_EXTRACTION_ENTITIES"])?,
             max_extract_input_tokens: self.parse(&["MAX_EXTRACT_INPUT_TOKENS"])?,
-        }))
-    }
-
-    /// The orchestrator's settings, or `None` when EMBEDDING_BATCHING is off. The Redis URL is
-    /// REDIS_URL, else built from REDIS_HOST and REDIS_PORT.
-    fn embedding_batching(&self) -> Result<Option<EmbeddingBatching>> {
-        if !self.flag(&["EMBEDDING_BATCHING", "ENABLE_EMBEDDING_BATCHING"])? {
-            return Ok(None);
-        }
-        let mut redis_url = self.raw(&["REDIS_URL"]).trim().to_string();
-        let host = self.raw(&["REDIS_HOST"]).trim().to_string();
-        if redis_url.is_empty() && !host.is_empty() {
-            let port: u16 = self.parse(&["REDIS_PORT"])?;
-            redis_url = format!("redis://{host}:{port}");
-        }
-        Ok(Some(EmbeddingBatching {
-            batch_size: self.parse(&["OLLAMA_EMBEDDING_BATCH_SIZE"])?,
-            max_batch_size: self.parse(&["EMBEDDING_MAX_BATCH_SIZE"])?,
-            batch_timeout_ms: self.parse(&["OLLAMA_BATCH_TIMEOUT"])?,
-            interval_ms: self.parse(&["BATCH_PROCESSING_INTERVAL"])?,
-            max_retries: self.parse(&["MAX_BATCH_RETRIES"])?,
-            cache_ttl_s: self.parse(&["EMBEDDING_CACHE_TTL"])?,
-            redis_url,
-            redis_db: self.parse(&["REDIS_EMBEDDING_DB"])?,
-            shared_queue: self.flag(&["EMBEDDING_SHARED_QUEUE"])?,
-            workers: self.parse(&["EMBEDDING_QUEUE_WORKERS"])?,
-            lease_ms: self.parse(&["EMBEDDING_QUEUE_LEASE"])?,
-            adaptive: self.flag(&["EMBEDDING_ADAPTIVE_BATCH"])?,
-            target_latency_ms: self.parse(&["EMBEDDING_BATCH_TARGET_LATENCY"])?,
-            breaker_threshold: self.parse(&["EMBEDDING_BREAKER_THRESHOLD"])?,
-            breaker_cooldown_s: self.parse(&["EMBEDDING_BREAKER_COOLDOWN"])?,
-            max_in_flight_batches: self.parse(&["EMBEDDING_MAX_INFLIGHT_BATCHES"])?,
         }))
     }
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use crate::chunker::ChunkingOptions;
 
 pub use keys::{default_in, undocumented, Key, KEYS};
-pub use sources::{read_ini, Settings};
+pub use sources::{read_ini, Reader, Settings};
 
 /// What to do when an entity or relation has more source chunk ids than its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,36 +116,9 @@ pub struct Config {
     pub embedding_host: String,
     pub embedding_api_key: String,
     pub embedding_timeout_s: f64,
-    /// The embedding batching orchestrator, when EMBEDDING_BATCHING is on.
-    pub embedding_batching: Option<EmbeddingBatching>,
     /// The raw settings this configuration was built from: adapters read their own keys
     /// (the stores' backends, the server's) from the same layers.
     pub settings: Settings,
-}
-
-/// Settings of the embedding batching orchestrator (seed 004; the `lightrag-orchestrator`
-/// crate reads them). Plain values here, so the engine crate needs no network crate.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EmbeddingBatching {
-    /// 0 = the model's default.
-    pub batch_size: usize,
-    /// 0 = the model's limit.
-    pub max_batch_size: usize,
-    pub batch_timeout_ms: u64,
-    pub interval_ms: u64,
-    pub max_retries: usize,
-    pub cache_ttl_s: u64,
-    /// Empty = no Redis.
-    pub redis_url: String,
-    pub redis_db: u32,
-    pub shared_queue: bool,
-    pub workers: usize,
-    pub lease_ms: u64,
-    pub adaptive: bool,
-    pub target_latency_ms: u64,
-    pub breaker_threshold: u32,
-    pub breaker_cooldown_s: u64,
-    pub max_in_flight_batches: usize,
 }
 
 impl Config {

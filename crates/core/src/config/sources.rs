@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::keys::KEYS;
+use super::keys::{Key, KEYS};
 use crate::error::{Error, Result};
 
 /// Raw settings by name, highest-precedence source last applied.
@@ -56,32 +56,61 @@ impl Settings {
             .map(String::as_str)
     }
 
-    fn default_of(name: &str) -> &'static str {
-        KEYS.iter()
-            .find(|k| k.name == name)
-            .map(|k| k.default)
-            .unwrap_or("")
+    /// Typed reads of the keys in `table` (a crate's [`crate::settings_table!`]), with the
+    /// table's defaults: the one reader every crate uses for its own keys.
+    pub fn reader(&self, table: &'static [Key]) -> Reader<'_> {
+        Reader {
+            settings: self,
+            table,
+        }
     }
 
-    /// The value of the first of `names` that is set (and that name), else the documented default.
-    pub(super) fn named(&self, names: &[&str]) -> (String, String) {
+    pub(super) fn raw(&self, names: &[&str]) -> String {
+        self.reader(KEYS).named(names).1
+    }
+
+    pub(super) fn parse<T: std::str::FromStr>(&self, names: &[&str]) -> Result<T> {
+        self.reader(KEYS).parse(names)
+    }
+
+    pub(super) fn flag(&self, names: &[&str]) -> Result<bool> {
+        self.reader(KEYS).flag(names)
+    }
+}
+
+/// Reads settings with the defaults of one table of keys; errors name the key and its value.
+#[derive(Clone, Copy)]
+pub struct Reader<'a> {
+    settings: &'a Settings,
+    table: &'static [Key],
+}
+
+impl Reader<'_> {
+    /// The value of the first of `names` that is set (and that name), else the documented
+    /// default of the first of `names` the table knows.
+    pub fn named(&self, names: &[&str]) -> (String, String) {
         for n in names {
-            if let Some(v) = self.values.get(*n) {
+            if let Some(v) = self.settings.values.get(*n) {
                 return (n.to_string(), v.clone());
             }
         }
         let name = names
             .iter()
-            .find(|n| KEYS.iter().any(|k| k.name == **n))
+            .find(|n| self.table.iter().any(|k| k.name == **n))
             .unwrap_or(&names[0]);
-        (name.to_string(), Self::default_of(name).to_string())
+        (
+            name.to_string(),
+            super::default_in(self.table, name).to_string(),
+        )
     }
 
-    pub(super) fn raw(&self, names: &[&str]) -> String {
-        self.named(names).1
+    /// The value, trimmed.
+    pub fn raw(&self, names: &[&str]) -> String {
+        self.named(names).1.trim().to_string()
     }
 
-    pub(super) fn parse<T: std::str::FromStr>(&self, names: &[&str]) -> Result<T> {
+    /// The value parsed as `T`.
+    pub fn parse<T: std::str::FromStr>(&self, names: &[&str]) -> Result<T> {
         let (name, raw) = self.named(names);
         raw.trim().parse().map_err(|_| {
             let kind = std::any::type_name::<T>();
@@ -94,7 +123,20 @@ impl Settings {
         })
     }
 
-    pub(super) fn flag(&self, names: &[&str]) -> Result<bool> {
+    /// A finite number >= 0.
+    pub fn non_negative(&self, name: &str) -> Result<f64> {
+        let v: f64 = self.parse(&[name])?;
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(Error::Config(format!(
+                "{name} must be a finite number >= 0"
+            )))
+        }
+    }
+
+    /// A boolean (`true/1/yes/t/on`, `false/0/no/f/off` or empty).
+    pub fn flag(&self, names: &[&str]) -> Result<bool> {
         let (name, raw) = self.named(names);
         match raw.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "t" | "on" => Ok(true),
@@ -103,6 +145,16 @@ impl Settings {
                 "{name} = '{raw}' is not a boolean (true/false)"
             ))),
         }
+    }
+
+    /// A comma-separated list, blanks dropped.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.raw(&[name])
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
     }
 }
 
