@@ -104,8 +104,14 @@ pub struct BenchArgs {
     /// What to measure: insert (documents through the whole pipeline), retrieval (query
     /// context building on a large generated graph, no answer) or embedding (the batching
     /// orchestrator against unbatched calls).
-    #[arg(long, default_value = "insert", value_parser = ["insert", "retrieval", "embedding", "e2e"])]
+    #[arg(long, default_value = "insert", value_parser = ["insert", "retrieval", "embedding", "e2e", "vectors"])]
     pub component: String,
+    /// vectors: vectors to write.
+    #[arg(long, default_value_t = 100_000)]
+    pub vectors: usize,
+    /// vectors: their dimension.
+    #[arg(long, default_value_t = 384)]
+    pub dim: usize,
     /// insert: documents to generate.
     #[arg(long, default_value_t = 1000)]
     pub docs: usize,

@@ -8,6 +8,8 @@
 //!   calls to an Ollama-compatible server computing real embeddings (see docs/orchestrator.md).
 //! * `--component e2e --url URL`: load on a running `lightrag serve` over HTTP (see
 //!   docs/server.md).
+//! * `--component vectors`: the configured vector store's approximate search against exact
+//!   search (recall@10) and its query latency.
 //!
 //! Each prints what it measured and on what; `--json` also prints a JSON object (the human
 //! report then goes to standard error, the JSON alone to standard output).
@@ -23,6 +25,7 @@ mod queries;
 mod report;
 mod retrieval;
 mod rng;
+mod vectors;
 mod words;
 
 use std::path::{Path, PathBuf};
@@ -41,8 +44,9 @@ pub async fn run(cfg: Config, args: &BenchArgs) -> Result<()> {
         "retrieval" => retrieval::run(cfg, args).await,
         "embedding" => embedding::run(cfg, args).await,
         "e2e" => e2e::run(args).await,
+        "vectors" => vectors::run(cfg, args).await,
         other => {
-            bail!("unknown benchmark component '{other}': use insert, retrieval, embedding or e2e")
+            bail!("unknown benchmark component '{other}': use insert, retrieval, embedding, e2e or vectors")
         }
     }
 }
