@@ -10,4 +10,6 @@ pub mod copy;
 pub mod embedded;
 pub mod keys;
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod select;

@@ -81,7 +81,10 @@ async fn build(settings: &Settings, dir: &Path, workspace: &str) -> (Rag, Arc<dy
     let (stores, handle) = select::open(&storage, place, "hashing", DIM).await.unwrap();
     let mut s = settings.clone();
     s.set("EMBEDDING_BINDING", "hashing");
-    s.set("EMBEDDING_DIM", &DIM.to_string());
+    s.set("EMBEDDING_DIM", DIM.to_string());
+    // One document at a time: merge order (and so the order of description fragments) must
+    // not depend on which backend answered first.
+    s.set("MAX_PARALLEL_INSERT", "1");
     let rag = Rag::new(
         s.to_config().unwrap(),
         stores,

@@ -63,7 +63,7 @@ impl Extractor for Brackets {
 fn rag(stores: Stores) -> Rag {
     let mut s = Settings::default();
     s.set("EMBEDDING_BINDING", "hashing");
-    s.set("EMBEDDING_DIM", &DIM.to_string());
+    s.set("EMBEDDING_DIM", DIM.to_string());
     Rag::new(
         s.to_config().unwrap(),
         stores,

@@ -646,9 +646,12 @@ pub async fn engine_killed_run_resumes_to_the_same_graph(backend: &dyn Backend) 
             .await
             .unwrap()
             .len();
+        // ... and the stalled chunk's extractor call has started (after its own cache read,
+        // which takes a round trip on a database).
         if row.status == DocStatus::Processing
             && row.chunks_count >= 2
             && cached == row.chunks_count - 1
+            && h.extractor.calls.load(Ordering::SeqCst) == row.chunks_count
         {
             break row.chunks_count;
         }
