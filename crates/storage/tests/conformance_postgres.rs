@@ -907,3 +907,106 @@ async fn pg_server_outage_is_unavailable_then_recovers() {
     );
     backend.close().await;
 }
+
+/// `[Name]`s are entities; each chunk takes a while, so a run can be caught mid-way.
+struct SlowBrackets;
+
+#[async_trait]
+impl lightrag_core::ports::Extractor for SlowBrackets {
+    fn identity(&self) -> String {
+        "slow-brackets".into()
+    }
+    async fn extract(
+        &self,
+        chunk: &lightrag_core::types::Chunk,
+    ) -> Result<lightrag_core::types::ChunkExtraction> {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let mut ex = lightrag_core::types::ChunkExtraction::default();
+        for name in chunk
+            .content
+            .split('[')
+            .skip(1)
+            .filter_map(|p| p.split(']').next())
+        {
+            ex.entities.push(lightrag_core::types::ExtractedEntity {
+                name: name.to_string(),
+                entity_type: "thing".into(),
+                description: format!("{name} is named in {}.", chunk.file_path),
+                source_id: chunk.id.clone(),
+                file_path: chunk.file_path.clone(),
+            });
+        }
+        Ok(ex)
+    }
+}
+
+/// The engine inserting into a PostgreSQL that is stopped mid-run: documents in flight fail
+/// with a message naming PostgreSQL (or stay `processing` when even that cannot be written),
+/// nothing half-written is left that `check` does not report, and once the server is back the
+/// next run finishes every document and checks clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_engine_resumes_after_the_server_stops_mid_insert() {
+    use lightrag_core::pipeline::process::NoProgress;
+    use lightrag_core::pipeline::NewDocument;
+    use lightrag_core::types::DocStatus;
+    use std::sync::Arc;
+    if server("pg_engine_outage").await.is_none() {
+        return;
+    }
+    let pg = PrivateServer::start();
+    let url = pg.run("url");
+    let backend = PgBackend::connect(&settings(&url)).await.expect("connect");
+    let stores = backend
+        .open("engine_outage", "hashing", 32)
+        .await
+        .expect("open");
+    let mut s = lightrag_core::config::Settings::default();
+    s.set("EMBEDDING_BINDING", "hashing");
+    s.set("EMBEDDING_DIM", "32");
+    s.set("MAX_PARALLEL_INSERT", "2");
+    let rag = Arc::new(lightrag_core::Rag::new(
+        s.to_config().unwrap(),
+        stores,
+        Arc::new(lightrag_core::hashing::HashingEmbedder::new(32)),
+        Arc::new(SlowBrackets),
+    ));
+    let docs: Vec<NewDocument> = (0..5)
+        .map(|i| NewDocument {
+            key: format!("d{i}.txt"),
+            content: format!("Report {i}: [Orin Lines] and [Station {i}] by [Lake Orin]."),
+        })
+        .collect();
+    rag.enqueue(docs, "outage").await.unwrap();
+    let worker = rag.clone();
+    let run = tokio::spawn(async move { worker.process_pending(Arc::new(NoProgress)).await });
+    // Stop the server once some documents are done and others are in flight.
+    loop {
+        let counts = rag.stores().doc_status.counts().await.unwrap();
+        if counts[&DocStatus::Processed] >= 2 {
+            break;
+        }
+        assert!(!run.is_finished(), "the run ended before the outage");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    pg.run("stop");
+    let report = run
+        .await
+        .unwrap()
+        .expect("the run reports, it does not crash");
+    assert!(!report.failed.is_empty(), "{report:?}");
+    for (_, msg) in &report.failed {
+        assert!(
+            msg.contains("postgres") && msg.contains("unavailable"),
+            "a failure names the database and says a retry can help: {msg}"
+        );
+    }
+    pg.run("start");
+    let again = rag.process_pending(Arc::new(NoProgress)).await.unwrap();
+    assert!(again.failed.is_empty(), "{again:?}");
+    let counts = rag.stores().doc_status.counts().await.unwrap();
+    assert_eq!(counts[&DocStatus::Processed], 5, "{counts:?}");
+    let nodes = rag.stores().graph.labels().await.unwrap();
+    assert_eq!(nodes.len(), 7, "{nodes:?}");
+    assert!(rag.check().await.unwrap().is_clean());
+    backend.close().await;
+}
