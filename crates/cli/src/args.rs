@@ -112,6 +112,10 @@ pub struct BenchArgs {
     /// vectors: their dimension.
     #[arg(long, default_value_t = 384)]
     pub dim: usize,
+    /// vectors: `dense` (points around 1,000 centres, like model embeddings) or `text`
+    /// (generated sentences through the hashing embedder: sparse).
+    #[arg(long, default_value = "dense", value_parser = ["dense", "text"])]
+    pub vector_data: String,
     /// insert: documents to generate.
     #[arg(long, default_value_t = 1000)]
     pub docs: usize,

@@ -1,7 +1,9 @@
 //! `lightrag bench --component vectors`: the configured vector store's approximate search
-//! against exact search. N generated sentences are embedded (hashing embedder, so the vectors
-//! have the sparse, clustered shape of text and the run needs no model) and written to one
-//! vector set of whatever LIGHTRAG_VECTOR_STORAGE names; then, for Q other sentences, the
+//! against exact search. N vectors are written to one vector set of whatever
+//! LIGHTRAG_VECTOR_STORAGE names: with `--vector-data text`, generated sentences through the
+//! hashing embedder (sparse vectors, a hard case for graph indexes); with `dense`, points around
+//! 1,000 random centres (the dense, clustered shape of model embeddings; no model needed). Then,
+//! for Q other sentences or points, the
 //! store's top 10 is compared with the exact top 10 by cosine (brute force in memory):
 //! recall@10 (a hit counts when it is as similar as the exact 10th, since tied texts are
 //! equally right), query latency and write rate.
@@ -58,6 +60,26 @@ fn sentence(rng: &mut Rng, vocab: &[String]) -> String {
         .join(" ")
 }
 
+/// A vector of standard normal values (Box-Muller).
+fn gaussian(rng: &mut Rng, dim: usize) -> Vec<f32> {
+    (0..dim)
+        .map(|_| {
+            let (u, v) = (rng.unit().max(1e-12), rng.unit());
+            ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
+        })
+        .collect()
+}
+
+fn unit(v: Vec<f32>) -> Vec<f32> {
+    let n = v
+        .iter()
+        .map(|x| x * x)
+        .sum::<f32>()
+        .sqrt()
+        .max(f32::MIN_POSITIVE);
+    v.into_iter().map(|x| x / n).collect()
+}
+
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -106,12 +128,33 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
     let queries: Vec<String> = (0..args.queries)
         .map(|_| sentence(&mut rng, &vocab))
         .collect();
+    let dense = args.vector_data == "dense";
+    let centres: Vec<Vec<f32>> = (0..1000).map(|_| gaussian(&mut rng, dim)).collect();
+    let point = |rng: &mut Rng| {
+        let c = &centres[rng.below(centres.len())];
+        let noise = gaussian(rng, dim);
+        unit(c.iter().zip(&noise).map(|(a, b)| a + 0.5 * b).collect())
+    };
+    let mut points: Vec<Vec<f32>> = if dense {
+        (0..n).map(|_| point(&mut rng)).collect()
+    } else {
+        Vec::new()
+    };
+    let query_points: Vec<Vec<f32>> = if dense {
+        (0..args.queries).map(|_| point(&mut rng)).collect()
+    } else {
+        Vec::new()
+    };
     let bar = ProgressBar::new(n as u64);
     let mut all: Vec<Vec<f32>> = Vec::with_capacity(n);
     let t = Instant::now();
     let mut write_s = 0.0;
     for (b, batch) in texts.chunks(BATCH).enumerate() {
-        let vectors = embedder.embed(batch, EmbedPurpose::Document).await?;
+        let vectors = if dense {
+            points.drain(..batch.len()).collect()
+        } else {
+            embedder.embed(batch, EmbedPurpose::Document).await?
+        };
         let records: Vec<VectorRecord> = vectors
             .iter()
             .enumerate()
@@ -134,11 +177,15 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
     let mut latencies = Vec::with_capacity(queries.len());
     let mut found = 0usize;
     let mut expected = 0usize;
-    for q in &queries {
-        let v = embedder
-            .embed(std::slice::from_ref(q), EmbedPurpose::Query)
-            .await?
-            .remove(0);
+    for (qi, q) in queries.iter().enumerate() {
+        let v = if dense {
+            query_points[qi].clone()
+        } else {
+            embedder
+                .embed(std::slice::from_ref(q), EmbedPurpose::Query)
+                .await?
+                .remove(0)
+        };
         let t = Instant::now();
         let hits = store.query(&v, K, -1.0).await?;
         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -163,7 +210,8 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
     let machine = Machine::probe();
     let text =
         format!(
-        "vector search: {backend}, {n} vectors of {dim} dimensions, {} queries, top {K}\n{}\n{}",
+        "vector search: {backend}, {n} {} vectors of {dim} dimensions, {} queries, top {K}\n{}\n{}",
+        args.vector_data,
         queries.len(),
         table(
             &["recall@10", "query p50 ms", "query p99 ms", "writes/s", "build s"],
@@ -179,6 +227,7 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> Result<()> {
     );
     let json_out = json!({
         "component": "vectors", "backend": backend, "vectors": n, "dim": dim,
+        "data": args.vector_data,
         "queries": queries.len(), "k": K, "recall_at_10": round(recall, 4),
         "query_ms": lat.json(), "writes_per_s": round(n as f64 / write_s.max(1e-9), 0),
         "build_s": round(build_s, 2), "machine": machine.json(),
