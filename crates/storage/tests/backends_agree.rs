@@ -6,63 +6,18 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use lightrag_core::config::Settings;
-use lightrag_core::hashing::HashingEmbedder;
 use lightrag_core::pipeline::process::NoProgress;
 use lightrag_core::pipeline::NewDocument;
-use lightrag_core::ports::{Extractor, StoreHandle};
+use lightrag_core::ports::StoreHandle;
 use lightrag_core::query::{QueryMode, QueryParam};
-use lightrag_core::types::{
-    Chunk, ChunkExtraction, Entity, ExtractedEntity, ExtractedRelation, Relation,
-};
-use lightrag_core::{Rag, Result};
+use lightrag_core::types::{Entity, Relation};
+use lightrag_core::Rag;
 use lightrag_storage::select::{self, Place, StorageConfig};
 
+mod common;
+
 const DIM: usize = 48;
-
-/// `[Name]`s are entities; the names of one sentence are related, weight by their distance.
-struct Brackets;
-
-#[async_trait]
-impl Extractor for Brackets {
-    fn identity(&self) -> String {
-        "brackets-agree".into()
-    }
-    async fn extract(&self, chunk: &Chunk) -> Result<ChunkExtraction> {
-        let mut ex = ChunkExtraction::default();
-        for sentence in chunk.content.split('.') {
-            let names: Vec<&str> = sentence
-                .split('[')
-                .skip(1)
-                .filter_map(|p| p.split(']').next())
-                .collect();
-            for n in &names {
-                ex.entities.push(ExtractedEntity {
-                    name: n.to_string(),
-                    entity_type: "thing".into(),
-                    description: format!("{n}: {}.", sentence.trim()),
-                    source_id: chunk.id.clone(),
-                    file_path: chunk.file_path.clone(),
-                });
-            }
-            for (i, a) in names.iter().enumerate() {
-                for (j, b) in names.iter().enumerate().skip(i + 1) {
-                    ex.relations.push(ExtractedRelation {
-                        src: a.to_string(),
-                        tgt: b.to_string(),
-                        description: format!("{a} and {b}: {}.", sentence.trim()),
-                        keywords: "together".into(),
-                        weight: 1.0 / (j - i) as f64,
-                        source_id: chunk.id.clone(),
-                        file_path: chunk.file_path.clone(),
-                    });
-                }
-            }
-        }
-        Ok(ex)
-    }
-}
 
 const DOCS: [(&str, &str); 4] = [
     ("ferry.txt", "[Orin Lines] runs the ferry across [Lake Orin] to [Harrowmere]. The ferry of [Orin Lines] leaves at dawn."),
@@ -79,18 +34,7 @@ async fn build(settings: &Settings, dir: &Path, workspace: &str) -> (Rag, Arc<dy
         workspace,
     };
     let (stores, handle) = select::open(&storage, place, "hashing", DIM).await.unwrap();
-    let mut s = settings.clone();
-    s.set("EMBEDDING_BINDING", "hashing");
-    s.set("EMBEDDING_DIM", DIM.to_string());
-    // One document at a time: merge order (and so the order of description fragments) must
-    // not depend on which backend answered first.
-    s.set("MAX_PARALLEL_INSERT", "1");
-    let rag = Rag::new(
-        s.to_config().unwrap(),
-        stores,
-        Arc::new(HashingEmbedder::new(DIM)),
-        Arc::new(Brackets),
-    );
+    let rag = common::engine(stores, DIM, &[]);
     let docs = DOCS
         .iter()
         .map(|(k, c)| NewDocument {

@@ -4,72 +4,22 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use lightrag_core::config::Settings;
-use lightrag_core::hashing::HashingEmbedder;
 use lightrag_core::pipeline::process::NoProgress;
 use lightrag_core::pipeline::NewDocument;
-use lightrag_core::ports::{Extractor, Namespace, Stores};
+use lightrag_core::ports::{Namespace, Stores};
 use lightrag_core::query::{QueryMode, QueryParam};
-use lightrag_core::types::{Chunk, ChunkExtraction, DocStatus, ExtractedEntity, ExtractedRelation};
-use lightrag_core::{Rag, Result};
+use lightrag_core::types::DocStatus;
+use lightrag_core::Rag;
 use lightrag_storage::copy::{copy_all, Quiet};
 use lightrag_storage::embedded;
 use lightrag_storage::memory::MemoryBackend;
 
+mod common;
+
 const DIM: usize = 32;
 
-/// `[Name]`s are entities; the names of one sentence are related.
-struct Brackets;
-
-#[async_trait]
-impl Extractor for Brackets {
-    fn identity(&self) -> String {
-        "brackets-copy".into()
-    }
-    async fn extract(&self, chunk: &Chunk) -> Result<ChunkExtraction> {
-        let mut ex = ChunkExtraction::default();
-        for sentence in chunk.content.split('.') {
-            let names: Vec<&str> = sentence
-                .split('[')
-                .skip(1)
-                .filter_map(|p| p.split(']').next())
-                .collect();
-            for n in &names {
-                ex.entities.push(ExtractedEntity {
-                    name: n.to_string(),
-                    entity_type: "place".into(),
-                    description: format!("{n}: {}.", sentence.trim()),
-                    source_id: chunk.id.clone(),
-                    file_path: chunk.file_path.clone(),
-                });
-            }
-            for w in names.windows(2) {
-                ex.relations.push(ExtractedRelation {
-                    src: w[0].to_string(),
-                    tgt: w[1].to_string(),
-                    description: format!("{} and {} share a sentence.", w[0], w[1]),
-                    keywords: "near".into(),
-                    weight: 1.0,
-                    source_id: chunk.id.clone(),
-                    file_path: chunk.file_path.clone(),
-                });
-            }
-        }
-        Ok(ex)
-    }
-}
-
 fn rag(stores: Stores) -> Rag {
-    let mut s = Settings::default();
-    s.set("EMBEDDING_BINDING", "hashing");
-    s.set("EMBEDDING_DIM", DIM.to_string());
-    Rag::new(
-        s.to_config().unwrap(),
-        stores,
-        Arc::new(HashingEmbedder::new(DIM)),
-        Arc::new(Brackets),
-    )
+    common::engine(stores, DIM, &[])
 }
 
 async fn context(r: &Rag, mode: QueryMode) -> String {

@@ -4,69 +4,17 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use lightrag_core::config::Settings;
 use lightrag_core::graph_edit::EntityFields;
-use lightrag_core::hashing::HashingEmbedder;
 use lightrag_core::pipeline::process::NoProgress;
 use lightrag_core::pipeline::NewDocument;
-use lightrag_core::ports::Extractor;
-use lightrag_core::types::{Chunk, ChunkExtraction, ExtractedEntity, ExtractedRelation};
-use lightrag_core::{Rag, Result};
+use lightrag_core::Rag;
 use lightrag_storage::memory::MemoryBackend;
 
-/// `[Name]`s are entities; the names of one sentence are related.
-struct Brackets;
-
-#[async_trait]
-impl Extractor for Brackets {
-    fn identity(&self) -> String {
-        "brackets-related".into()
-    }
-    async fn extract(&self, chunk: &Chunk) -> Result<ChunkExtraction> {
-        let mut ex = ChunkExtraction::default();
-        for sentence in chunk.content.split('.') {
-            let names: Vec<&str> = sentence
-                .split('[')
-                .skip(1)
-                .filter_map(|p| p.split(']').next())
-                .collect();
-            for n in &names {
-                ex.entities.push(ExtractedEntity {
-                    name: n.to_string(),
-                    entity_type: "thing".into(),
-                    description: format!("{n} appears: {}.", sentence.trim()),
-                    source_id: chunk.id.clone(),
-                    file_path: chunk.file_path.clone(),
-                });
-            }
-            for w in names.windows(2) {
-                ex.relations.push(ExtractedRelation {
-                    src: w[0].to_string(),
-                    tgt: w[1].to_string(),
-                    description: format!("{} meets {}.", w[0], w[1]),
-                    keywords: "meets".into(),
-                    weight: 1.0,
-                    source_id: chunk.id.clone(),
-                    file_path: chunk.file_path.clone(),
-                });
-            }
-        }
-        Ok(ex)
-    }
-}
+mod common;
 
 async fn engine_with(docs: &[(&str, &str)]) -> Rag {
-    let mut s = Settings::default();
-    s.set("EMBEDDING_BINDING", "hashing");
-    s.set("EMBEDDING_DIM", "32");
     let stores = MemoryBackend::new().open("hashing", 32).unwrap();
-    let rag = Rag::new(
-        s.to_config().unwrap(),
-        stores,
-        Arc::new(HashingEmbedder::new(32)),
-        Arc::new(Brackets),
-    );
+    let rag = common::engine(stores, 32, &[]);
     let docs = docs
         .iter()
         .map(|(k, c)| NewDocument {
