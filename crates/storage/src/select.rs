@@ -431,11 +431,7 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Settings {
-        let mut s = Settings::default();
-        for (k, v) in pairs {
-            s.set(k, *v);
-        }
-        s
+        Settings::from_pairs(pairs)
     }
 
     #[test]

@@ -80,11 +80,7 @@ async fn contexts(rag: &Rag) -> Vec<String> {
 }
 
 fn with(pairs: &[(&str, &str)]) -> Settings {
-    let mut s = Settings::default();
-    for (k, v) in pairs {
-        s.set(k, *v);
-    }
-    s
+    Settings::from_pairs(pairs)
 }
 
 /// PostgreSQL's settings for the test, when it is there to test.

@@ -147,11 +147,7 @@ mod tests {
     use super::*;
 
     fn with(pairs: &[(&str, &str)]) -> Settings {
-        let mut s = Settings::default();
-        for (k, v) in pairs {
-            s.set(k, *v);
-        }
-        s
+        Settings::from_pairs(pairs)
     }
 
     #[test]

@@ -44,6 +44,15 @@ impl Settings {
     }
 
     /// Sets one value (a command-line flag: the highest precedence).
+    /// Settings holding exactly `pairs` (tests, and callers that build a configuration).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Settings {
+        let mut s = Settings::default();
+        for (k, v) in pairs {
+            s.set(k, *v);
+        }
+        s
+    }
+
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
         self.values.insert(key.to_string(), value.into());
     }
