@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
-use lightrag_core::config::{default_in, Settings};
+use lightrag_core::config::Settings;
 use lightrag_core::error::{Error, Result};
 use lightrag_core::ports::{StoreHandle, Stores};
 
@@ -138,10 +138,9 @@ pub struct StorageConfig {
     pub postgres: Option<PgSettings>,
 }
 
+/// A storage key's value (trimmed) or its default, through core's one settings reader.
 fn setting(s: &Settings, name: &str) -> String {
-    s.get(&[name])
-        .map(|v| v.trim().to_string())
-        .unwrap_or_else(|| default_in(STORAGE_KEYS, name).to_string())
+    s.reader(STORAGE_KEYS).raw(&[name])
 }
 
 fn config_error(msg: String) -> Error {
