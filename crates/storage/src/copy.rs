@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use lightrag_core::error::Result;
 use lightrag_core::ports::{Namespace, Stores, VectorStore};
-use lightrag_core::types::{DocStatus, VectorRecord};
+use lightrag_core::types::{DocStatus, DocStatusRecord, VectorRecord};
 
 /// Records per batch.
 const BATCH: usize = 500;
@@ -176,14 +176,21 @@ async fn copy_statuses(
     report: &mut CopyReport,
 ) -> Result<()> {
     let rows = from.doc_status.by_statuses(&DocStatus::ALL).await?;
+    // What the target holds already, read once (the port has no batched get; status rows are
+    // small and there is one per document).
+    let there: HashMap<String, DocStatusRecord> = to
+        .doc_status
+        .by_statuses(&DocStatus::ALL)
+        .await?
+        .into_iter()
+        .collect();
     p.part("doc_status", rows.len());
     for batch in rows.chunks(BATCH) {
-        let mut todo = Vec::new();
-        for (id, r) in batch {
-            if to.doc_status.get(id).await?.as_ref() != Some(r) {
-                todo.push((id.clone(), r.clone()));
-            }
-        }
+        let todo: Vec<(String, DocStatusRecord)> = batch
+            .iter()
+            .filter(|(id, r)| there.get(id) != Some(r))
+            .cloned()
+            .collect();
         report.add(todo.len(), batch.len() - todo.len());
         to.doc_status.upsert(todo).await?;
         p.advance(batch.len());
