@@ -8,43 +8,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use lightrag_core::config::Settings;
-use lightrag_core::hashing::HashingEmbedder;
 use lightrag_core::pipeline::process::NoProgress;
 use lightrag_core::pipeline::NewDocument;
-use lightrag_core::ports::{Extractor, KvStore, Namespace};
-use lightrag_core::types::{Chunk, ChunkExtraction, DocStatus, ExtractedEntity};
+use lightrag_core::ports::{KvStore, Namespace};
+use lightrag_core::types::DocStatus;
 use lightrag_core::{Error, Rag, Result, StorageError, StorageErrorKind};
 use lightrag_storage::memory::MemoryBackend;
 use serde_json::Value;
 
-/// Every `[Name]` is an entity.
-struct Brackets;
-
-#[async_trait]
-impl Extractor for Brackets {
-    fn identity(&self) -> String {
-        "brackets".into()
-    }
-    async fn extract(&self, chunk: &Chunk) -> Result<ChunkExtraction> {
-        let mut ex = ChunkExtraction::default();
-        for name in chunk
-            .content
-            .split('[')
-            .skip(1)
-            .filter_map(|p| p.split(']').next())
-        {
-            ex.entities.push(ExtractedEntity {
-                name: name.to_string(),
-                entity_type: "thing".into(),
-                description: format!("{name} is named in the text."),
-                source_id: chunk.id.clone(),
-                file_path: chunk.file_path.clone(),
-            });
-        }
-        Ok(ex)
-    }
-}
+mod common;
 
 /// A KV store whose writes fail as "unavailable" (or as "corrupt") while told to.
 struct Flaky {
@@ -92,7 +64,6 @@ impl KvStore for Flaky {
 }
 
 async fn engine(kind: StorageErrorKind) -> (Rag, Arc<Flaky>) {
-    let emb = Arc::new(HashingEmbedder::new(32));
     let mut stores = MemoryBackend::new().open("hashing", 32).unwrap();
     let flaky = Arc::new(Flaky {
         inner: stores.kv.clone(),
@@ -100,10 +71,7 @@ async fn engine(kind: StorageErrorKind) -> (Rag, Arc<Flaky>) {
         kind,
     });
     stores.kv = flaky.clone();
-    let mut s = Settings::default();
-    s.set("EMBEDDING_BINDING", "hashing");
-    s.set("EMBEDDING_DIM", "32");
-    let rag = Rag::new(s.to_config().unwrap(), stores, emb, Arc::new(Brackets));
+    let rag = common::engine(stores, 32, &[]);
     let doc = NewDocument {
         key: "ferry.txt".into(),
         content: "[Orin Lines] runs the ferry across [Lake Orin].".into(),
