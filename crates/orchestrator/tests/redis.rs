@@ -267,6 +267,7 @@ async fn redis_stopped_and_restarted_under_a_running_orchestrator() {
     let own = OwnRedis::start(6393);
     let model = Recording::new(&unique_model("restart"));
     let mut cfg = with_redis(test_config(&model.model), &own.url());
+    cfg.redis_timeout = Duration::from_millis(500); // the stall this test bounds
     cfg.shared_queue = true;
     cfg.workers = 1;
     let orch = BatchingEmbedder::new(model.clone(), cfg).unwrap();

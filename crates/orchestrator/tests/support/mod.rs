@@ -161,11 +161,16 @@ pub fn cli(url: &str, db: u32, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Points a config at a Redis the test expects to be healthy. The deadline per command is
+/// generous: on a loaded CI machine one command can take longer than the default 500 ms, and
+/// the orchestrator then (correctly) carries on in process, which these tests do not test.
+/// Outage tests set their own deadline.
 pub fn with_redis(mut c: OrchestratorConfig, url: &str) -> OrchestratorConfig {
     c.redis = Some(RedisSettings {
         url: url.to_string(),
         db: 2,
     });
+    c.redis_timeout = Duration::from_secs(5);
     c
 }
 
