@@ -114,6 +114,11 @@ impl Progress for DocProgress {
             ProgressEvent::ChunkExtracted { .. } => {
                 self.extracted.fetch_add(1, Ordering::Relaxed);
             }
+            ProgressEvent::Claimed { .. } => {}
+            // Another process finishes it: it leaves this run's count.
+            ProgressEvent::LeaseLost { .. } => {
+                self.bar.inc(1);
+            }
             ProgressEvent::Finished { .. } => {
                 self.finished_at
                     .lock()

@@ -74,7 +74,7 @@ impl Rag {
             .get(doc_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("no document with id {doc_id}")))?;
-        let _guard = self.lock_graph().await;
+        let _guard = self.lock_graph().await?;
         let deleted: HashSet<String> = row.chunks_list.iter().cloned().collect();
         let ents = self.stores.kv.get(Namespace::FullEntities, doc_id).await?;
         let rels = self.stores.kv.get(Namespace::FullRelations, doc_id).await?;
@@ -267,7 +267,7 @@ impl Rag {
                 }
             }
         }
-        let (stats, mut entities, mut relations) = self.apply_merge(&grouped, true).await?;
+        let (stats, mut entities, mut relations) = self.apply_merge(&grouped, true, None).await?;
         let (kept_nodes, kept_edges) = self.shrink_sources(&grouped, nodes, edges).await?;
         entities.extend(kept_nodes);
         relations.extend(kept_edges);
@@ -276,6 +276,7 @@ impl Rag {
             entities,
             relations,
             turn: crate::graph_writer::VectorTurn::alone(),
+            lease: None,
         };
         self.write_graph_vectors(pending).await?;
         Ok((stats.entities, stats.relations))

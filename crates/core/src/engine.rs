@@ -60,6 +60,7 @@ impl Rag {
         let embed_cache = cfg
             .enable_embedding_cache
             .then(|| EmbeddingCache::new(cfg.embedding_cache_size));
+        let writer = crate::graph_writer::GraphWriter::new(stores.coordinator.clone());
         Rag {
             cfg,
             stores,
@@ -70,7 +71,7 @@ impl Rag {
             token_memo: Default::default(),
             embed_cache,
             timings: Default::default(),
-            writer: Default::default(),
+            writer,
         }
     }
 
@@ -104,6 +105,20 @@ impl Rag {
     /// Embedding cache (hits, misses), when the cache is on.
     pub fn embedding_cache_stats(&self) -> Option<(u64, u64)> {
         self.embed_cache.as_ref().map(EmbeddingCache::stats)
+    }
+
+    /// A number that grows whenever the knowledge base changes, in any process sharing the
+    /// stores: a cached answer computed at another generation is stale.
+    pub async fn generation(&self) -> Result<i64> {
+        self.stores.coordinator.generation().await
+    }
+
+    /// Records a change of the knowledge base (see [`Rag::generation`]); a failure is logged,
+    /// caches then expire by their time to live.
+    pub(crate) async fn knowledge_changed(&self) {
+        if let Err(e) = self.stores.coordinator.bump_generation().await {
+            tracing::warn!("cannot record a change of the knowledge base: {e}");
+        }
     }
 
     /// Embeds texts in batches through the cache.

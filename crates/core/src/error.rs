@@ -29,6 +29,10 @@ pub enum Error {
     /// The thing asked for does not exist.
     #[error("not found: {0}")]
     NotFound(String),
+    /// This process no longer holds the lease of a document (it expired and another process
+    /// took the document over): its work on it stops without writing.
+    #[error("lease lost: {0}")]
+    LeaseLost(String),
 }
 
 impl Error {

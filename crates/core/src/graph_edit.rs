@@ -130,7 +130,7 @@ impl Rag {
         {
             return Err(Error::InvalidInput("an entity needs a description".into()));
         }
-        let _guard = self.lock_graph().await;
+        let _guard = self.lock_graph().await?;
         if self.entity(name).await?.is_some() {
             return Err(Error::InvalidInput(format!(
                 "entity '{name}' already exists"
@@ -187,7 +187,7 @@ impl Rag {
     }
 
     async fn set_entity_fields(&self, name: &str, fields: &EntityFields) -> Result<Entity> {
-        let _guard = self.lock_graph().await;
+        let _guard = self.lock_graph().await?;
         let mut e = self
             .entity(name)
             .await?
@@ -207,7 +207,7 @@ impl Rag {
     /// Removes an entity, its relations and their vectors.
     pub async fn delete_entity(&self, name: &str) -> Result<()> {
         let name = blank(name)?.to_string();
-        let _guard = self.lock_graph().await;
+        let _guard = self.lock_graph().await?;
         if self.entity(&name).await?.is_none() {
             return Err(Error::NotFound(format!("entity '{name}' does not exist")));
         }
@@ -236,7 +236,7 @@ impl Rag {
                 "a relation needs two different entities".into(),
             ));
         }
-        let _guard = self.lock_graph().await;
+        let _guard = self.lock_graph().await?;
         for n in [a, b] {
             if self.entity(n).await?.is_none() {
                 return Err(Error::NotFound(format!("entity '{n}' does not exist")));
@@ -277,7 +277,7 @@ impl Rag {
         b: &str,
         fields: &RelationFields,
     ) -> Result<Relation> {
-        let _guard = self.lock_graph().await;
+        let _guard = self.lock_graph().await?;
         let mut r = self
             .relation(a, b)
             .await?
@@ -298,7 +298,7 @@ impl Rag {
 
     /// Removes a relation and its vector.
     pub async fn delete_relation(&self, a: &str, b: &str) -> Result<()> {
-        let _guard = self.lock_graph().await;
+        let _guard = self.lock_graph().await?;
         let r = self
             .relation(a, b)
             .await?
@@ -323,7 +323,7 @@ impl Rag {
                 "name at least one entity to merge".into(),
             ));
         }
-        let _guard = self.lock_graph().await;
+        let _guard = self.lock_graph().await?;
         let mut names = sources.clone();
         names.push(target.clone());
         let nodes = self.stores.graph.get_nodes(&names).await?;

@@ -14,8 +14,13 @@
 //!   exclusively: they wait for every merge in flight, vectors included, and merges wait for
 //!   them.
 //!
-//! The locks live in this process; running several processes on one database swaps them for
-//! cross-process ones here (issue "many processes (2 of 2)").
+//! The locks above live in this process. When other processes share the stores
+//! ([`Coordinator::shared`]), each merge also holds its keys across processes
+//! ([`Coordinator::lock_keys`]) from its read to its vector writes, and whole-graph work holds
+//! the graph across processes ([`Coordinator::lock_graph`]): between processes, vectors land
+//! in merge order because a later merge of a key cannot start before the earlier one's
+//! vectors are written. Local locks are taken first, so a process queues its own merges of a
+//! key in memory and only one of them waits on the database.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,7 +28,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{watch, OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
+use crate::error::Result;
 use crate::ids::relation_key;
+use crate::ports::{Coordinator, Held};
 
 /// What a write touches: an entity by name, or a relation by its sorted pair.
 pub(crate) fn entity_key(name: &str) -> String {
@@ -36,29 +43,72 @@ pub(crate) fn relation_lock_key(a: &str, b: &str) -> String {
 }
 
 /// Orders writes to the graph (see the module docs).
-#[derive(Default)]
 pub(crate) struct GraphWriter {
     /// Merges share it; whole-graph work takes it alone.
     gate: Arc<RwLock<()>>,
     keys: Arc<KeyLocks>,
     turns: Arc<VectorTurns>,
+    coordinator: Arc<dyn Coordinator>,
+}
+
+/// The whole graph, held alone (in this process and, when shared, across processes). Work
+/// that holds it changes the knowledge base: the generation is bumped when it is dropped,
+/// after the writes, so query caches of every process drop what they hold.
+pub(crate) struct GraphHold {
+    _local: OwnedRwLockWriteGuard<()>,
+    _shared: Box<dyn Held>,
+    coordinator: Arc<dyn Coordinator>,
+}
+
+impl Drop for GraphHold {
+    fn drop(&mut self) {
+        let c = self.coordinator.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = c.bump_generation().await {
+                    tracing::warn!("cannot record a change of the knowledge base: {e}");
+                }
+            });
+        }
+    }
 }
 
 impl GraphWriter {
-    /// Waits until `keys` are free and no whole-graph work runs, then holds them for a merge.
-    pub(crate) async fn merge(&self, keys: Vec<String>) -> MergePermit {
-        let gate = self.gate.clone().read_owned().await;
-        let keys = self.keys.lock(keys).await;
-        MergePermit {
-            gate,
-            keys,
-            turns: self.turns.clone(),
+    pub(crate) fn new(coordinator: Arc<dyn Coordinator>) -> GraphWriter {
+        GraphWriter {
+            gate: Default::default(),
+            keys: Default::default(),
+            turns: Default::default(),
+            coordinator,
         }
     }
 
+    /// Waits until `keys` are free and no whole-graph work runs, then holds them for a merge.
+    pub(crate) async fn merge(&self, keys: Vec<String>) -> Result<MergePermit> {
+        let gate = self.gate.clone().read_owned().await;
+        let keys = self.keys.lock(keys).await;
+        let shared = if self.coordinator.shared() {
+            Some(self.coordinator.lock_keys(&keys.keys).await?)
+        } else {
+            None
+        };
+        Ok(MergePermit {
+            gate,
+            keys,
+            shared,
+            turns: self.turns.clone(),
+        })
+    }
+
     /// Waits for every merge in flight (vectors included) and holds the whole graph.
-    pub(crate) async fn exclusive(&self) -> OwnedRwLockWriteGuard<()> {
-        self.gate.clone().write_owned().await
+    pub(crate) async fn exclusive(&self) -> Result<GraphHold> {
+        let local = self.gate.clone().write_owned().await;
+        let shared = self.coordinator.lock_graph().await?;
+        Ok(GraphHold {
+            _local: local,
+            _shared: shared,
+            coordinator: self.coordinator.clone(),
+        })
     }
 }
 
@@ -66,17 +116,25 @@ impl GraphWriter {
 pub(crate) struct MergePermit {
     gate: OwnedRwLockReadGuard<()>,
     keys: KeyGuard,
+    /// The keys held across processes, when the stores are shared.
+    shared: Option<Box<dyn Held>>,
     turns: Arc<VectorTurns>,
 }
 
 impl MergePermit {
-    /// Releases the keys and takes this merge's place in the order of their vector writes
-    /// (the merge still counts as in flight for whole-graph work until the turn is dropped).
+    /// Releases the keys in this process and takes this merge's place in the order of their
+    /// vector writes (the merge still counts as in flight for whole-graph work until the turn
+    /// is dropped). Keys held across processes stay held until then.
     pub(crate) fn into_turn(self) -> VectorTurn {
-        let MergePermit { gate, keys, turns } = self;
+        let MergePermit {
+            gate,
+            keys,
+            shared,
+            turns,
+        } = self;
         let ids = keys.keys.clone();
         drop(keys);
-        turns.take(ids, gate)
+        turns.take(ids, gate, shared)
     }
 }
 
@@ -133,7 +191,12 @@ struct VectorTurns {
 }
 
 impl VectorTurns {
-    fn take(self: &Arc<Self>, keys: Vec<String>, gate: OwnedRwLockReadGuard<()>) -> VectorTurn {
+    fn take(
+        self: &Arc<Self>,
+        keys: Vec<String>,
+        gate: OwnedRwLockReadGuard<()>,
+        shared: Option<Box<dyn Held>>,
+    ) -> VectorTurn {
         let (tx, rx) = watch::channel(());
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let mut earlier = Vec::new();
@@ -153,6 +216,7 @@ impl VectorTurns {
                 _tx: tx,
                 turns: self.clone(),
                 _gate: gate,
+                _shared: shared,
             }),
         }
     }
@@ -191,6 +255,7 @@ struct TurnDone {
     _tx: watch::Sender<()>,
     turns: Arc<VectorTurns>,
     _gate: OwnedRwLockReadGuard<()>,
+    _shared: Option<Box<dyn Held>>,
 }
 
 impl Drop for TurnDone {
@@ -210,14 +275,64 @@ mod tests {
 
     use super::*;
 
+    fn writer() -> GraphWriter {
+        let store = Arc::new(NoRows);
+        GraphWriter::new(Arc::new(crate::coordination::LocalCoordinator::new(store)))
+    }
+
+    /// A status store with no rows (the writer never reads it).
+    struct NoRows;
+
+    #[async_trait::async_trait]
+    impl crate::ports::DocStatusStore for NoRows {
+        async fn get(&self, _: &str) -> Result<Option<crate::types::DocStatusRecord>> {
+            Ok(None)
+        }
+        async fn upsert(&self, _: Vec<(String, crate::types::DocStatusRecord)>) -> Result<()> {
+            Ok(())
+        }
+        async fn delete(&self, _: &[String]) -> Result<()> {
+            Ok(())
+        }
+        async fn by_statuses(
+            &self,
+            _: &[crate::types::DocStatus],
+        ) -> Result<Vec<(String, crate::types::DocStatusRecord)>> {
+            Ok(vec![])
+        }
+        async fn page(&self, _: &crate::ports::DocPageRequest) -> Result<crate::ports::DocPage> {
+            Ok(Default::default())
+        }
+        async fn by_track_id(
+            &self,
+            _: &str,
+        ) -> Result<Vec<(String, crate::types::DocStatusRecord)>> {
+            Ok(vec![])
+        }
+        async fn counts(&self) -> Result<HashMap<crate::types::DocStatus, usize>> {
+            Ok(HashMap::new())
+        }
+        async fn find_by_content_hash(
+            &self,
+            _: &str,
+            _: Option<&str>,
+        ) -> Result<Option<(String, crate::types::DocStatusRecord)>> {
+            Ok(None)
+        }
+        async fn clear(&self) -> Result<()> {
+            Ok(())
+        }
+    }
+
     #[tokio::test]
     async fn merges_of_other_keys_run_together_and_of_one_key_in_turn() {
-        let w = GraphWriter::default();
-        let a = w.merge(vec!["x".into(), "y".into()]).await;
+        let w = writer();
+        let a = w.merge(vec!["x".into(), "y".into()]).await.unwrap();
         // Another key is free at once.
         let b = tokio::time::timeout(Duration::from_millis(100), w.merge(vec!["z".into()]))
             .await
-            .expect("z is not held");
+            .expect("z is not held")
+            .unwrap();
         // A shared key waits.
         assert!(
             tokio::time::timeout(Duration::from_millis(50), w.merge(vec!["y".into()]))
@@ -226,7 +341,7 @@ mod tests {
         );
         let mut turn_a = a.into_turn();
         turn_a.wait().await;
-        let mut second = w.merge(vec!["y".into()]).await.into_turn();
+        let mut second = w.merge(vec!["y".into()]).await.unwrap().into_turn();
         // Its vectors wait for the first merge's.
         assert!(
             tokio::time::timeout(Duration::from_millis(50), second.wait())
@@ -245,8 +360,8 @@ mod tests {
 
     #[tokio::test]
     async fn whole_graph_work_waits_for_merges_and_their_vectors() {
-        let w = GraphWriter::default();
-        let turn = w.merge(vec!["x".into()]).await.into_turn();
+        let w = writer();
+        let turn = w.merge(vec!["x".into()]).await.unwrap().into_turn();
         assert!(
             tokio::time::timeout(Duration::from_millis(50), w.exclusive())
                 .await
@@ -256,7 +371,8 @@ mod tests {
         drop(turn);
         let all = tokio::time::timeout(Duration::from_millis(100), w.exclusive())
             .await
-            .expect("nothing in flight");
+            .expect("nothing in flight")
+            .unwrap();
         assert!(
             tokio::time::timeout(Duration::from_millis(50), w.merge(vec!["q".into()]))
                 .await

@@ -96,7 +96,7 @@ impl Rag {
     /// The whole graph, once every merge in flight has written its vectors (see
     /// [`crate::graph_writer`]): for deletes, rebuilds and hand edits, which write or remove
     /// vectors directly.
-    pub(crate) async fn lock_graph(&self) -> tokio::sync::OwnedRwLockWriteGuard<()> {
+    pub(crate) async fn lock_graph(&self) -> Result<crate::graph_writer::GraphHold> {
         self.writer.exclusive().await
     }
 
@@ -110,6 +110,9 @@ impl Rag {
         let rel_vectors = self.embed_changed(VectorSet::Relations, &rels).await?;
         let mut turn = pending.turn;
         turn.wait().await;
+        if let Some(lease) = &pending.lease {
+            self.fence(lease).await?;
+        }
         self.write_items(VectorSet::Entities, ents, ent_vectors)
             .await?;
         self.write_items(VectorSet::Relations, rels, rel_vectors)
@@ -207,6 +210,8 @@ pub(crate) struct PendingVectors {
     pub entities: Vec<Entity>,
     pub relations: Vec<Relation>,
     pub turn: crate::graph_writer::VectorTurn,
+    /// The lease of the document merged, checked before the writes.
+    pub lease: Option<crate::ports::DocLease>,
 }
 
 fn entity_items(entities: &[Entity]) -> Vec<(String, String, serde_json::Value)> {

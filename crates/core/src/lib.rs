@@ -10,6 +10,7 @@ pub mod api_support;
 pub mod browse;
 pub mod chunker;
 pub mod config;
+pub mod coordination;
 pub mod delete;
 pub mod embedding;
 pub mod engine;

@@ -314,6 +314,90 @@ pub trait StoreHandle: Send + Sync {
     }
 }
 
+/// A document this process may work on until its lease expires, unless renewed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocLease {
+    pub doc_id: String,
+    /// The fencing token: every claim of any document gets a larger one, so a status write
+    /// carrying an older token (a holder whose lease lapsed) is refused.
+    pub token: i64,
+    /// The document was `processing` under a holder whose lease had expired.
+    pub taken_over: bool,
+}
+
+/// A lease held now, for `/health` and checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseInfo {
+    pub doc_id: String,
+    /// The replica id of the holder.
+    pub owner: String,
+    pub token: i64,
+    /// Milliseconds until it expires unless renewed.
+    pub expires_in_ms: i64,
+}
+
+/// Something held until dropped: a lock of the graph or of some of its keys.
+pub trait Held: Send + Sync {}
+impl Held for () {}
+
+/// Coordinates the processes that share one set of stores: which one works on which
+/// document (leases with fencing tokens), which one writes which part of the graph
+/// (cross-process locks), and a knowledge-base generation that query caches compare.
+///
+/// Contract (the conformance suite checks it for every backend): a claim takes documents that
+/// need work (`pending`; `processing` or a `failed` one flagged `retry_on_next_run`, never a
+/// duplicate), oldest first, that no live lease holds, and gives each a token larger than any
+/// given before; two claims at once never take the same document; an expired lease can be
+/// taken by any claimant (`taken_over`); a lease this process abandoned (the task holding it
+/// was dropped) can be taken again by this process at once. A status write under a lease is
+/// atomic with the check of its token: after a takeover the old holder's writes fail with
+/// [`crate::Error::LeaseLost`].
+#[async_trait]
+pub trait Coordinator: Send + Sync {
+    /// This process's id, unique among the processes sharing the stores.
+    fn replica_id(&self) -> &str;
+    /// Whether other processes may share these stores: merges then also take
+    /// [`Coordinator::lock_keys`] (in one process, the engine's own locks are enough).
+    fn shared(&self) -> bool;
+    /// Claims at most `limit` documents that need work for `ttl` (see the contract), other
+    /// than those in `skip` (what this run already tried).
+    async fn claim(
+        &self,
+        limit: usize,
+        ttl: std::time::Duration,
+        skip: &[String],
+    ) -> Result<Vec<DocLease>>;
+    /// Extends a lease by `ttl` from now; false when it is no longer held.
+    async fn renew(&self, lease: &DocLease, ttl: std::time::Duration) -> Result<bool>;
+    /// Whether the lease is held with at least `margin` left (checked before each write of
+    /// a leased document's data).
+    async fn holds(&self, lease: &DocLease, margin: std::time::Duration) -> Result<bool>;
+    /// Writes the document's status row if the lease is still held, atomically with that
+    /// check, and gives the lease up in the same step when `release`.
+    async fn write_status(
+        &self,
+        lease: &DocLease,
+        row: DocStatusRecord,
+        release: bool,
+    ) -> Result<()>;
+    /// Gives a lease up without writing (a run that stops); no-op when not held.
+    async fn release(&self, lease: &DocLease) -> Result<()>;
+    /// Forgets that this process holds `lease` (its task was dropped), so that the next
+    /// claim here may take the document again.
+    fn abandon(&self, lease: &DocLease);
+    /// Every live lease, by document id.
+    async fn leases(&self) -> Result<Vec<LeaseInfo>>;
+    /// Holds `keys` of the graph exclusively and the graph shared, across processes, until
+    /// the returned value is dropped. Keys are taken in one global order (no deadlock).
+    async fn lock_keys(&self, keys: &[String]) -> Result<Box<dyn Held>>;
+    /// Holds the whole graph alone, across processes, until dropped.
+    async fn lock_graph(&self) -> Result<Box<dyn Held>>;
+    /// A number that grows whenever the knowledge base changes, as seen by every process.
+    async fn generation(&self) -> Result<i64>;
+    /// Records a change of the knowledge base (a document processed or deleted, an edit).
+    async fn bump_generation(&self) -> Result<i64>;
+}
+
 /// The storages an engine works on, one per LightRAG slot.
 #[derive(Clone)]
 pub struct Stores {
@@ -323,4 +407,6 @@ pub struct Stores {
     pub chunks_vdb: Arc<dyn VectorStore>,
     pub entities_vdb: Arc<dyn VectorStore>,
     pub relationships_vdb: Arc<dyn VectorStore>,
+    /// Leases, cross-process locks and the generation of these stores.
+    pub coordinator: Arc<dyn Coordinator>,
 }

@@ -65,6 +65,8 @@ pub struct ServerConfig {
     pub enable_query_cache: bool,
     pub query_cache_ttl: Duration,
     pub query_cache_size: usize,
+    /// How often a workspace over shared stores looks for documents other processes enqueued.
+    pub pipeline_poll_interval: Duration,
     pub ollama_model: String,
     pub max_graph_nodes: usize,
     pub enable_api_docs: bool,
@@ -236,6 +238,7 @@ impl ServerConfig {
             enable_query_cache: r.flag("ENABLE_QUERY_CACHE")?,
             query_cache_ttl: Duration::from_secs_f64(r.float("QUERY_CACHE_TTL")?),
             query_cache_size: r.num("QUERY_CACHE_SIZE")?,
+            pipeline_poll_interval: positive_secs("PIPELINE_POLL_INTERVAL")?,
             ollama_model: format!("{name}:{tag}"),
             max_graph_nodes: r.num("MAX_GRAPH_NODES")?,
             enable_api_docs: r.flag("ENABLE_API_DOCS")?,

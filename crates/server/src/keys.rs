@@ -24,6 +24,7 @@ lightrag_core::settings_table! {
         "ENABLE_QUERY_CACHE" = "true" : "Server: answer repeated queries (same question and parameters) from a cache (seed 000).",
         "QUERY_CACHE_TTL" = "3600" : "Server: seconds a cached query result lives; any change to the documents empties the cache.",
         "QUERY_CACHE_SIZE" = "1000" : "Server: query results kept per workspace.",
+        "PIPELINE_POLL_INTERVAL" = "2" : "Server: seconds between looks for documents that other processes sharing the database enqueued (replicas; not used by the embedded default).",
         "MAX_WORKSPACES" = "64" : "Server: workspaces open at once (each LIGHTRAG-WORKSPACE header value opens one).",
         "OLLAMA_EMULATING_MODEL_NAME" = "lightrag" : "Server: model name the Ollama emulation reports.",
         "OLLAMA_EMULATING_MODEL_TAG" = "latest" : "Server: model tag the Ollama emulation reports.",

@@ -102,6 +102,12 @@ impl Pipeline {
         *self.stopping.borrow()
     }
 
+    /// Resolves once the server stops.
+    pub async fn stopped(&self) {
+        let mut rx = self.stopping.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+
     /// Stops the pipeline for shutdown: processing is dropped at its next await point (as a
     /// crash would stop it: its documents stay `processing` and resume on the next start),
     /// other jobs (deletions) finish. Waits at most `limit` for the slot to free.
@@ -217,6 +223,33 @@ impl Workspace {
 }
 
 impl Workspace {
+    /// While other processes share the stores, looks for documents they enqueued every
+    /// `every` (a claim finds nothing when every one is leased), so an idle replica picks up
+    /// work inserted through another. Ends with the workspace or the server.
+    pub fn watch_shared_work(self: &Arc<Self>, every: std::time::Duration) {
+        if !self.rag.stores().coordinator.shared() {
+            return;
+        }
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(ws) = weak.upgrade() else { return };
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = ws.pipeline.stopped() => return,
+                }
+                if ws.pipeline.busy() {
+                    continue;
+                }
+                match ws.unfinished_documents().await {
+                    Ok(n) if n > 0 => ws.process_in_background(),
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(workspace = %ws.name, "cannot look for work: {e}"),
+                }
+            }
+        });
+    }
+
     /// Marks the documents left `processing` by a cancelled run as failed.
     async fn fail_in_flight(&self) -> usize {
         let store = &self.rag.stores().doc_status;
@@ -301,6 +334,24 @@ impl Progress for Reporter {
                 p.log(format!("Chunked {doc_id}: {chunks} chunk(s)"));
             }
             ProgressEvent::ChunkExtracted { .. } => {}
+            ProgressEvent::Claimed { doc_id, taken_over } => {
+                let replica = self.ws.rag.stores().coordinator.replica_id().to_string();
+                metrics::counter!("lightrag_document_leases_total", "replica" => replica.clone())
+                    .increment(1);
+                if taken_over {
+                    metrics::counter!("lightrag_document_leases_taken_over_total", "replica" => replica)
+                        .increment(1);
+                    p.log(format!("Took over {doc_id}: its earlier run stopped"));
+                }
+            }
+            ProgressEvent::LeaseLost { doc_id } => {
+                let replica = self.ws.rag.stores().coordinator.replica_id().to_string();
+                metrics::counter!("lightrag_document_leases_expired_total", "replica" => replica)
+                    .increment(1);
+                p.log(format!(
+                    "Stopped {doc_id}: its lease ran out and another process took it over"
+                ));
+            }
             ProgressEvent::Finished {
                 doc_id,
                 status,

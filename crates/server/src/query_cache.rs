@@ -4,7 +4,7 @@
 //! never older than the data it was computed from.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,9 @@ pub struct QueryCache {
     entries: Mutex<HashMap<String, (Instant, Arc<Value>)>>,
     /// Bumped by every invalidation: a result computed before one is not stored.
     generation: AtomicU64,
+    /// The knowledge base generation (shared by every process on the stores) the entries
+    /// were computed at; `i64::MIN` before the first look.
+    seen: AtomicI64,
 }
 
 impl QueryCache {
@@ -28,6 +31,16 @@ impl QueryCache {
             capacity,
             entries: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
+            seen: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// Empties the cache when the knowledge base changed in any process since the last look
+    /// (`shared` is [`lightrag_core::Rag::generation`]).
+    pub fn observe(&self, shared: i64) {
+        let before = self.seen.swap(shared, Ordering::AcqRel);
+        if before != shared && before != i64::MIN {
+            self.invalidate();
         }
     }
 
@@ -35,6 +48,9 @@ impl QueryCache {
     pub fn enabled(&self) -> bool {
         self.enabled
     }
+
+    /// A generation [`QueryCache::put`] never stores under.
+    pub const NEVER: u64 = u64::MAX;
 
     /// The generation to pass to [`QueryCache::put`] for a result computed from now on.
     pub fn generation(&self) -> u64 {

@@ -133,6 +133,7 @@ impl Workspaces {
             .unwrap_or_else(|p| p.into_inner())
             .insert(name.to_string(), ws.clone());
         tracing::info!(workspace = name, "workspace opened");
+        ws.watch_shared_work(self.cfg.pipeline_poll_interval);
         // Resume what an earlier run left; an idle workspace keeps its job slot free.
         if ws.unfinished_documents().await? > 0 {
             ws.process_in_background();

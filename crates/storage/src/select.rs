@@ -376,6 +376,8 @@ pub async fn open(
     let stores = Stores {
         kv: from(Role::Kv).kv.clone(),
         doc_status: from(Role::DocStatus).doc_status.clone(),
+        // Leases are about status rows: they live where the rows do.
+        coordinator: from(Role::DocStatus).coordinator.clone(),
         graph: from(Role::Graph).graph.clone(),
         chunks_vdb: vectors.chunks_vdb.clone(),
         entities_vdb: vectors.entities_vdb.clone(),

@@ -28,8 +28,9 @@ use serde_json::json;
 use sqlx::{Connection, PgConnection};
 
 /// Every table with a workspace column (the rows a test leaves are removed by it).
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 10] = [
     "lightrag_rs_kv",
+    "lightrag_rs_generation",
     "lightrag_rs_doc_status",
     "lightrag_rs_graph_nodes",
     "lightrag_rs_graph_edges",

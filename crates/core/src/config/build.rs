@@ -91,6 +91,15 @@ impl Settings {
                 "MAX_PARALLEL_INSERT",
                 self.parse(&["MAX_PARALLEL_INSERT"])?,
             )?,
+            document_lease_ttl: {
+                let secs: f64 = self.parse(&["DOCUMENT_LEASE_TTL"])?;
+                if !(secs.is_finite() && secs >= 0.3) {
+                    return Err(Error::Config(format!(
+                        "DOCUMENT_LEASE_TTL = {secs}: use a number of seconds, at least 0.3"
+                    )));
+                }
+                std::time::Duration::from_secs_f64(secs)
+            },
             processing_threads: self.parse(&["PROCESSING_THREADS"])?,
             embedding_binding: self.raw(&["EMBEDDING_BINDING"]).to_ascii_lowercase(),
             embedding_model: self.raw(&["EMBEDDING_MODEL"]),

@@ -53,6 +53,7 @@ settings_table! {
     "CHUNK_F_SPLIT_BY_CHARACTER_ONLY" = "false" : "Each split piece is one chunk; a piece over CHUNK_SIZE fails the document.",
     "MAX_ASYNC" = "4" : "Concurrent extraction calls (LightRAG's MAX_ASYNC_LLM / MAX_ASYNC).",
     "MAX_PARALLEL_INSERT" = "3" : "Documents processed at once.",
+    "DOCUMENT_LEASE_TTL" = "60" : "Seconds a process's claim on a document lasts unless renewed (every third of it, while it works); a process that dies leaves its documents to the others after this.",
     "PROCESSING_THREADS" = "0" : "CPU threads for local model work (seed 000); 0 = all cores.",
     "EMBEDDING_BINDING" = "local" : "Embedding adapter: `local` (in-process all-MiniLM-L6-v2) or `hashing` (feature hashing, no model: tests and pipeline benchmarks).",
     "EMBEDDING_MODEL" = "all-MiniLM-L6-v2" : "Embedding model name, recorded in every vector index.",

@@ -93,6 +93,8 @@ pub struct Config {
     pub chunking: ChunkingOptions,
     pub max_async: usize,
     pub max_parallel_insert: usize,
+    /// How long a claim on a document lasts unless renewed (`DOCUMENT_LEASE_TTL`).
+    pub document_lease_ttl: std::time::Duration,
     pub processing_threads: usize,
     pub embedding_binding: String,
     pub embedding_model: String,

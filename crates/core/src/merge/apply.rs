@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::graph_writer::{entity_key, relation_lock_key};
 use crate::ids::{relation_key, sorted_pair, GRAPH_FIELD_SEP};
 use crate::index::PendingVectors;
-use crate::ports::Namespace;
+use crate::ports::{DocLease, Namespace};
 use crate::timings::Stage;
 use crate::types::{ChunkExtraction, Entity, ExtractedEntity, ExtractedRelation, Relation};
 use futures::StreamExt;
@@ -161,6 +161,7 @@ impl Rag {
         &self,
         grouped: &Grouped,
         fresh: bool,
+        lease: Option<&DocLease>,
     ) -> Result<(MergeStats, Vec<Entity>, Vec<Relation>)> {
         let limits = &self.cfg.merge;
         let now = crate::types::now_epoch();
@@ -295,6 +296,10 @@ impl Rag {
             entities: node_list.len(),
             relations: edges.len(),
         };
+        // Summaries may have taken a while: a document whose lease lapsed meanwhile stops here.
+        if let Some(lease) = lease {
+            self.fence(lease).await?;
+        }
         self.write_records(node_list.clone(), edges.clone(), node_rows, edge_rows)
             .await?;
         Ok((stats, node_list, edges))
@@ -371,10 +376,12 @@ impl Rag {
     /// they merge, then writing their vectors in turn.
     pub(crate) async fn merge_document(
         &self,
-        doc_id: &str,
+        lease: &DocLease,
         grouped: &Grouped,
     ) -> Result<MergeStats> {
-        let permit = self.writer.merge(grouped.keys()).await;
+        let doc_id = lease.doc_id.as_str();
+        let permit = self.writer.merge(grouped.keys()).await?;
+        self.fence(lease).await?;
         let (ents, rels) = recovery_rows(grouped);
         self.stores
             .kv
@@ -384,12 +391,13 @@ impl Rag {
             .kv
             .upsert(Namespace::FullRelations, vec![(doc_id.to_string(), rels)])
             .await?;
-        let merge = self.apply_merge(grouped, false);
+        let merge = self.apply_merge(grouped, false, Some(lease));
         let (stats, entities, relations) = self.timings.time_async(Stage::Merge, merge).await?;
         let pending = PendingVectors {
             entities,
             relations,
             turn: permit.into_turn(),
+            lease: Some(lease.clone()),
         };
         // Embedding after the keys are released lets other documents merge them meanwhile.
         self.write_graph_vectors(pending).await?;

@@ -4,23 +4,28 @@
 
 use std::sync::Arc;
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, FuturesUnordered, StreamExt};
 use serde_json::{json, Value};
 
 use crate::chunker::chunk_text;
+use crate::coordination::RETRY_FLAG;
 use crate::engine::Rag;
 use crate::error::{Error, Result};
 use crate::ids::{args_hash, chunk_id};
 use crate::merge::apply::{group, MergeStats};
-use crate::ports::Namespace;
+use crate::ports::{Coordinator, DocLease, Namespace};
 use crate::timings::Stage;
 use crate::types::{now_epoch, now_iso, Chunk, ChunkExtraction, DocStatus, FullDoc};
 
 /// Something the pipeline reports while it works (drives a progress bar or an API status).
 #[derive(Debug, Clone)]
 pub enum ProgressEvent {
-    /// The run will process this many documents.
+    /// The run starts; this many documents need work now.
     Started { documents: usize },
+    /// A document was claimed under a lease (`taken_over`: from a holder whose lease ran out).
+    Claimed { doc_id: String, taken_over: bool },
+    /// A document's lease ran out while this process worked on it; another takes it over.
+    LeaseLost { doc_id: String },
     /// A document was cut into chunks.
     Chunked { doc_id: String, chunks: usize },
     /// One chunk's extraction finished (from the cache or the extractor).
@@ -54,10 +59,26 @@ pub struct ProcessReport {
     pub relations: usize,
     /// Chunks whose extraction came from the cache.
     pub extraction_cache_hits: usize,
+    /// Documents whose lease ran out while this run worked on them (another process took
+    /// them over and reports them).
+    pub lost: Vec<String>,
 }
 
-/// Metadata flag of a failed document the next run retries by itself.
-const RETRYABLE: &str = "retry_on_next_run";
+/// Tells the coordinator that a lease's task was dropped, or ended without giving the lease
+/// up (see [`Coordinator::abandon`]), unless disarmed.
+struct Abandon<'a> {
+    coordinator: &'a dyn Coordinator,
+    lease: &'a DocLease,
+    armed: bool,
+}
+
+impl Drop for Abandon<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.coordinator.abandon(self.lease);
+        }
+    }
+}
 
 struct DocOutcome {
     chunks: usize,
@@ -66,39 +87,72 @@ struct DocOutcome {
 }
 
 impl Rag {
-    /// Processes every `pending` document and resumes every `processing` one (an interrupted
-    /// run) and every `failed` one whose failure a retry can fix (a database that was down),
-    /// at most `MAX_PARALLEL_INSERT` at once.
+    /// Processes every document that needs work ([`crate::coordination::needs_work`]):
+    /// pending ones, interrupted ones (`processing` under no live lease) and failed ones a
+    /// retry can fix, at most `MAX_PARALLEL_INSERT` at once. Each document is claimed under a
+    /// lease first, so processes sharing the stores never work on one document together; a
+    /// slot that frees claims the next document, so documents enqueued meanwhile (here or
+    /// elsewhere) are taken in the same run.
     pub async fn process_pending(&self, progress: Arc<dyn Progress>) -> Result<ProcessReport> {
-        let rows = self
-            .stores
-            .doc_status
-            .by_statuses(&[DocStatus::Processing, DocStatus::Pending, DocStatus::Failed])
+        let coordinator = self.stores.coordinator.clone();
+        let ttl = self.cfg.document_lease_ttl;
+        // Nothing to claim (all done, or leased by other processes): a quiet, empty run.
+        let first = coordinator
+            .claim(self.cfg.max_parallel_insert, ttl, &[])
             .await?;
-        let ids: Vec<String> = rows
-            .into_iter()
-            .filter(|(_, r)| r.metadata.get("is_duplicate") != Some(&Value::Bool(true)))
-            .filter(|(_, r)| {
-                r.status != DocStatus::Failed
-                    || r.metadata.get(RETRYABLE) == Some(&Value::Bool(true))
-            })
-            .map(|(id, _)| id)
-            .collect();
-        progress.event(ProgressEvent::Started {
-            documents: ids.len(),
-        });
+        if first.is_empty() {
+            return Ok(ProcessReport::default());
+        }
+        // Documents waiting now, from the counts (some may be leased by other processes).
+        let counts = self.stores.doc_status.counts().await?;
+        let waiting = [DocStatus::Pending, DocStatus::Processing]
+            .iter()
+            .map(|s| counts.get(s).copied().unwrap_or(0))
+            .sum::<usize>()
+            .max(first.len());
+        progress.event(ProgressEvent::Started { documents: waiting });
         let mut report = ProcessReport::default();
-        let mut runs = stream::iter(ids)
-            .map(|id| {
-                let progress = progress.clone();
-                async move {
-                    let r = self.process_document(&id, progress.as_ref()).await;
-                    (id, r)
+        let mut running = FuturesUnordered::new();
+        let mut claimed = Some(first);
+        let mut tried: Vec<String> = Vec::new();
+        loop {
+            // A slot that frees claims again: documents enqueued meanwhile join this run.
+            let free = self.cfg.max_parallel_insert.saturating_sub(running.len());
+            if free > 0 {
+                let claim = match claimed.take() {
+                    Some(first) => Ok(first),
+                    None => coordinator.claim(free, ttl, &tried).await,
+                };
+                match claim {
+                    Ok(leases) => {
+                        for lease in leases {
+                            // Each document is tried once per run: a failure a retry can fix
+                            // waits for the next run.
+                            tried.push(lease.doc_id.clone());
+                            progress.event(ProgressEvent::Claimed {
+                                doc_id: lease.doc_id.clone(),
+                                taken_over: lease.taken_over,
+                            });
+                            let progress = progress.clone();
+                            running.push(async move {
+                                let r = self.process_leased(&lease, progress.as_ref()).await;
+                                (lease, r)
+                            });
+                        }
+                    }
+                    // The run reports what it did; the next run claims again.
+                    Err(e) => {
+                        tracing::warn!("cannot claim documents: {e}");
+                        if running.is_empty() {
+                            break;
+                        }
+                    }
                 }
-            })
-            .buffer_unordered(self.cfg.max_parallel_insert);
-        // Each document is reported the moment it ends.
-        while let Some((id, r)) = runs.next().await {
+            }
+            let Some((lease, r)) = running.next().await else {
+                break;
+            };
+            let id = lease.doc_id.clone();
             match r {
                 Ok(o) => {
                     tracing::info!(doc_id = %id, chunks = o.chunks, "document processed");
@@ -113,13 +167,14 @@ impl Rag {
                     });
                     report.processed.push(id);
                 }
+                Err(Error::LeaseLost(msg)) => {
+                    // Another process owns the document now; it reports the outcome.
+                    tracing::warn!(doc_id = %id, "stopped: {msg}");
+                    progress.event(ProgressEvent::LeaseLost { doc_id: id.clone() });
+                    report.lost.push(id);
+                }
                 Err(e) => {
                     let msg = e.to_string();
-                    tracing::warn!(doc_id = %id, "document failed: {msg}");
-                    // Record the failure; if even that fails the document stays resumable.
-                    if let Err(e2) = self.mark_failed(&id, &msg, e.is_retryable()).await {
-                        tracing::error!(doc_id = %id, "cannot record failure: {e2}");
-                    }
                     progress.event(ProgressEvent::Finished {
                         doc_id: id.clone(),
                         status: DocStatus::Failed,
@@ -132,27 +187,105 @@ impl Rag {
         Ok(report)
     }
 
-    /// Records a failure; a `retryable` one (a storage backend unavailable) is taken up again
-    /// by the next run.
-    async fn mark_failed(&self, id: &str, msg: &str, retryable: bool) -> Result<()> {
-        if let Some(mut row) = self.stores.doc_status.get(id).await? {
-            row.status = DocStatus::Failed;
-            row.error_msg = Some(msg.to_string());
-            row.updated_at = now_iso();
-            if retryable {
-                row.metadata.insert(RETRYABLE.into(), Value::Bool(true));
-            } else {
-                row.metadata.remove(RETRYABLE);
+    /// Processes one claimed document while a heartbeat renews its lease; stops (dropping
+    /// the work, as a crash would) when the lease is lost.
+    async fn process_leased(
+        &self,
+        lease: &DocLease,
+        progress: &dyn Progress,
+    ) -> Result<DocOutcome> {
+        // Dropped with this future (a cancelled run): the lease can be claimed again here.
+        let mut abandon = Abandon {
+            coordinator: self.stores.coordinator.as_ref(),
+            lease,
+            armed: true,
+        };
+        let work = self.process_document(lease, progress);
+        let beat = self.heartbeat(lease);
+        let r = tokio::select! {
+            r = work => r,
+            e = beat => Err(e),
+        };
+        // Done, or lost to another process: nothing of ours to give up.
+        abandon.armed = false;
+        if let Err(e) = &r {
+            if !matches!(e, Error::LeaseLost(_)) {
+                let msg = e.to_string();
+                tracing::warn!(doc_id = %lease.doc_id, "document failed: {msg}");
+                // Record the failure; if even that fails the document stays resumable, and
+                // this process may take it again at once.
+                if let Err(e2) = self.mark_failed(lease, &msg, e.is_retryable()).await {
+                    tracing::error!(doc_id = %lease.doc_id, "cannot record failure: {e2}");
+                    if self.stores.coordinator.release(lease).await.is_err() {
+                        abandon.armed = true;
+                    }
+                }
             }
-            self.stores
-                .doc_status
-                .upsert(vec![(id.to_string(), row)])
-                .await?;
         }
-        Ok(())
+        r
     }
 
-    async fn process_document(&self, id: &str, progress: &dyn Progress) -> Result<DocOutcome> {
+    /// Renews `lease` every third of its time to live; returns when it is lost: refused by
+    /// the coordinator, or not renewed (the database unreachable) before it ran out.
+    async fn heartbeat(&self, lease: &DocLease) -> Error {
+        let ttl = self.cfg.document_lease_ttl;
+        let mut held_until = tokio::time::Instant::now() + ttl;
+        loop {
+            tokio::time::sleep(ttl / 3).await;
+            match self.stores.coordinator.renew(lease, ttl).await {
+                Ok(true) => held_until = tokio::time::Instant::now() + ttl,
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::warn!(doc_id = %lease.doc_id, "cannot renew the lease: {e}");
+                    if tokio::time::Instant::now() + ttl / 3 >= held_until {
+                        break;
+                    }
+                }
+            }
+        }
+        Error::LeaseLost(format!(
+            "the lease of document {} (token {}) ran out or was taken over",
+            lease.doc_id, lease.token
+        ))
+    }
+
+    /// Fails unless `lease` is still held with a third of its time left: checked before each
+    /// write of the document's data, so a process whose lease lapsed stops writing.
+    pub(crate) async fn fence(&self, lease: &DocLease) -> Result<()> {
+        let margin = self.cfg.document_lease_ttl / 3;
+        if self.stores.coordinator.holds(lease, margin).await? {
+            Ok(())
+        } else {
+            Err(Error::LeaseLost(format!(
+                "document {} (token {}) is no longer leased here",
+                lease.doc_id, lease.token
+            )))
+        }
+    }
+
+    /// Records a failure under the lease and gives the lease up; a `retryable` one (a
+    /// storage backend unavailable) is taken up again by the next run.
+    async fn mark_failed(&self, lease: &DocLease, msg: &str, retryable: bool) -> Result<()> {
+        let Some(mut row) = self.stores.doc_status.get(&lease.doc_id).await? else {
+            return self.stores.coordinator.release(lease).await;
+        };
+        row.status = DocStatus::Failed;
+        row.error_msg = Some(msg.to_string());
+        row.updated_at = now_iso();
+        if retryable {
+            row.metadata.insert(RETRY_FLAG.into(), Value::Bool(true));
+        } else {
+            row.metadata.remove(RETRY_FLAG);
+        }
+        self.stores.coordinator.write_status(lease, row, true).await
+    }
+
+    async fn process_document(
+        &self,
+        lease: &DocLease,
+        progress: &dyn Progress,
+    ) -> Result<DocOutcome> {
+        let id = lease.doc_id.as_str();
         let full = self
             .stores
             .kv
@@ -190,12 +323,13 @@ impl Rag {
             .into_iter()
             .filter(|c| !new_ids.contains(c))
             .collect();
+        self.fence(lease).await?;
         if !stale.is_empty() {
             self.stores.chunks_vdb.delete(&stale).await?;
             self.stores.kv.delete(Namespace::TextChunks, &stale).await?;
         }
         row.status = DocStatus::Processing;
-        row.metadata.remove(RETRYABLE);
+        row.metadata.remove(RETRY_FLAG);
         row.chunks_count = chunks.len();
         row.chunks_list = new_ids;
         row.error_msg = None;
@@ -203,8 +337,8 @@ impl Rag {
         row.metadata
             .insert("process_start_time".into(), json!(now_epoch()));
         self.stores
-            .doc_status
-            .upsert(vec![(id.to_string(), row.clone())])
+            .coordinator
+            .write_status(lease, row.clone(), false)
             .await?;
         progress.event(ProgressEvent::Chunked {
             doc_id: id.to_string(),
@@ -225,6 +359,7 @@ impl Rag {
                 ))
             })
             .collect::<Result<_>>()?;
+        self.fence(lease).await?;
         let write = self.stores.kv.upsert(Namespace::TextChunks, rows);
         self.timings.time_async(Stage::StoreWrites, write).await?;
         self.index_chunks(&chunks).await?;
@@ -268,7 +403,7 @@ impl Rag {
 
         // Stage 4: merge into the graph (in the writer's order), then write the vectors.
         let grouped = group(&extractions);
-        let merged = self.merge_document(id, &grouped).await?;
+        let merged = self.merge_document(lease, &grouped).await?;
 
         // Stage 5: only now is the document processed.
         row.status = DocStatus::Processed;
@@ -276,9 +411,10 @@ impl Rag {
         row.metadata
             .insert("process_end_time".into(), json!(now_epoch()));
         self.stores
-            .doc_status
-            .upsert(vec![(id.to_string(), row)])
+            .coordinator
+            .write_status(lease, row, true)
             .await?;
+        self.knowledge_changed().await;
         Ok(DocOutcome {
             chunks: chunks.len(),
             cache_hits,

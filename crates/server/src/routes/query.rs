@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::query_cache::QueryCache;
 use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -186,6 +187,26 @@ fn answer_json(req: &QueryRequest, r: &QueryResult) -> Value {
     })
 }
 
+/// Whether the query cache may serve and store this query. Its entries are dropped first if
+/// the knowledge base changed in any process sharing the stores (the shared generation
+/// moved); when the generation cannot be read the cache is not used, so a replica never
+/// serves an answer it cannot show to be current.
+async fn cache_usable(ws: &crate::workspace::Workspace) -> bool {
+    if !ws.cache.enabled() {
+        return false;
+    }
+    match ws.rag.generation().await {
+        Ok(g) => {
+            ws.cache.observe(g);
+            true
+        }
+        Err(e) => {
+            tracing::debug!("query cache skipped: {e}");
+            false
+        }
+    }
+}
+
 fn mode_name(req: &QueryRequest) -> &'static str {
     req.mode.unwrap_or(QueryMode::Mix).as_str()
 }
@@ -195,7 +216,8 @@ fn mode_name(req: &QueryRequest) -> &'static str {
 pub async fn query(Ws(ws): Ws, ApiJson(req): ApiJson<QueryRequest>) -> ApiResult<Json<Value>> {
     let started = Instant::now();
     let key = req.cache_key("answer");
-    if let Some(hit) = ws.cache.get(&key) {
+    let cached = cache_usable(&ws).await;
+    if let Some(hit) = ws.cache.get(&key).filter(|_| cached) {
         observe_query(started, mode_name(&req), true);
         let mut v = (*hit).clone();
         v["response_time"] = json!(started.elapsed().as_secs_f64());
@@ -209,7 +231,9 @@ pub async fn query(Ws(ws): Ws, ApiJson(req): ApiJson<QueryRequest>) -> ApiResult
         .await
         .map_err(ApiError::from_query)?;
     let mut v = answer_json(&req, &r);
-    ws.cache.put(key, generation, v.clone());
+    if cached {
+        ws.cache.put(key, generation, v.clone());
+    }
     observe_query(started, mode_name(&req), false);
     v["response_time"] = json!(started.elapsed().as_secs_f64());
     Ok(Json(v))
@@ -239,7 +263,8 @@ pub async fn query_stream(Ws(ws): Ws, ApiJson(req): ApiJson<QueryRequest>) -> Ap
     let started = Instant::now();
     let key = req.cache_key("answer");
     let progress = req.include_progress;
-    if let Some(hit) = ws.cache.get(&key) {
+    let cached = cache_usable(&ws).await;
+    if let Some(hit) = ws.cache.get(&key).filter(|_| cached) {
         observe_query(started, mode_name(&req), true);
         let mut v = (*hit).clone();
         if !req.include_references {
@@ -255,7 +280,11 @@ pub async fn query_stream(Ws(ws): Ws, ApiJson(req): ApiJson<QueryRequest>) -> Ap
     }
     let mut param = req.to_param(&ws)?;
     param.stream = req.stream.unwrap_or(true);
-    let generation = ws.cache.generation();
+    let generation = if cached {
+        ws.cache.generation()
+    } else {
+        QueryCache::NEVER
+    };
     if !progress {
         let out = ws
             .rag
@@ -392,7 +421,8 @@ async fn query_data_inner(ws: &Workspace, req: &QueryRequest) -> ApiResult<Value
     let started = Instant::now();
     let mode = mode_name(req);
     let key = req.cache_key("data");
-    if let Some(hit) = ws.cache.get(&key) {
+    let cached = cache_usable(ws).await;
+    if let Some(hit) = ws.cache.get(&key).filter(|_| cached) {
         observe_query(started, mode, true);
         return Ok((*hit).clone());
     }
@@ -437,7 +467,9 @@ async fn query_data_inner(ws: &Workspace, req: &QueryRequest) -> ApiResult<Value
             "metadata": {"query_mode": mode, "keywords": r.keywords, "processing_info": info},
         })
     };
-    ws.cache.put(key, generation, v.clone());
+    if cached {
+        ws.cache.put(key, generation, v.clone());
+    }
     observe_query(started, mode, false);
     Ok(v)
 }

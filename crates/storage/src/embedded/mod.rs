@@ -134,9 +134,15 @@ pub fn open(dir: &Path, model: &str, dim: usize) -> Result<EmbeddedStores> {
         sets.push(Arc::new(EmbeddedVectorStore::open(dir, ns, model, dim)?));
     }
     let as_port = |i: usize| -> Arc<dyn VectorStore> { sets[i].clone() };
+    let doc_status: Arc<dyn lightrag_core::ports::DocStatusStore> =
+        Arc::new(RedbDocStatus::new(&db)?);
     let stores = Stores {
         kv: Arc::new(RedbKv::new(&db)),
-        doc_status: Arc::new(RedbDocStatus::new(&db)?),
+        // One process at a time opens the directory: leases in memory are enough.
+        coordinator: Arc::new(lightrag_core::coordination::LocalCoordinator::new(
+            doc_status.clone(),
+        )),
+        doc_status,
         graph: Arc::new(RedbGraph::new(&db)?),
         chunks_vdb: as_port(0),
         entities_vdb: as_port(1),

@@ -45,6 +45,7 @@ pub use vectors::MemoryVectorStore;
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use lightrag_core::coordination::LocalCoordinator;
 use lightrag_core::error::{Error, Result, StorageError, StorageErrorKind};
 use lightrag_core::ports::Stores;
 
@@ -136,9 +137,12 @@ impl MemoryBackend {
                 bound.sets[i].clone(),
             ))
         };
+        let doc_status: Arc<dyn lightrag_core::ports::DocStatusStore> =
+            Arc::new(MemoryDocStatus::new(self.doc_status.clone()));
         Ok(Stores {
             kv: Arc::new(MemoryKv::new(self.kv.clone())),
-            doc_status: Arc::new(MemoryDocStatus::new(self.doc_status.clone())),
+            coordinator: Arc::new(LocalCoordinator::new(doc_status.clone())),
+            doc_status,
             graph: Arc::new(MemoryGraph::new(self.graph.clone())),
             chunks_vdb: set(0),
             entities_vdb: set(1),

@@ -54,6 +54,7 @@
 //! a connection); the pool reconnects by itself once the server is back. Text PostgreSQL cannot
 //! hold (U+0000) is refused as invalid input; unreadable stored rows are `Corrupt`.
 
+mod coordinator;
 mod doc_status;
 mod error;
 mod graph;
@@ -61,6 +62,7 @@ mod kv;
 pub mod schema;
 pub mod vectors;
 
+pub use coordinator::PgCoordinator;
 pub use doc_status::PgDocStatus;
 pub use graph::PgGraph;
 pub use kv::PgKv;
@@ -85,6 +87,9 @@ pub const BACKEND: &str = "postgres";
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a call waits for a pooled connection (or a new one) before it fails as unavailable.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections of the pool that holds graph locks: merges and whole-graph work in flight in
+/// one process (`MAX_PARALLEL_INSERT` documents, plus edits and deletes).
+pub const LOCK_CONNECTIONS: u32 = 16;
 /// The largest dimension indexed as `vector`; above it the index holds `halfvec`.
 pub const MAX_VECTOR_DIM: usize = 2_000;
 /// The largest dimension pgvector's HNSW index takes (as `halfvec`).
@@ -153,6 +158,9 @@ impl Ctx {
 #[derive(Clone)]
 pub struct PgBackend {
     pool: PgPool,
+    /// Connections that hold graph locks (see [`coordinator`]), apart from the pool queries
+    /// use.
+    locks: PgPool,
     endpoint: Arc<str>,
 }
 
@@ -213,6 +221,12 @@ impl PgBackend {
         let info = info?;
 
         let iterative_scan = info.iterative_scan();
+        let locks = PgPoolOptions::new()
+            .max_connections(LOCK_CONNECTIONS)
+            .min_connections(0)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .idle_timeout(Some(Duration::from_secs(300)))
+            .connect_lazy_with(options.clone());
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .min_connections(0)
@@ -227,7 +241,11 @@ impl PgBackend {
                 })
             })
             .connect_lazy_with(options);
-        Ok(PgBackend { pool, endpoint })
+        Ok(PgBackend {
+            pool,
+            locks,
+            endpoint,
+        })
     }
 
     /// The stores of one workspace (empty = `default`), the vector sets bound to `model` and
@@ -258,6 +276,7 @@ impl PgBackend {
             Arc::new(PgVectorStore::new(ctx.clone(), s, model, dim))
         };
         Ok(Stores {
+            coordinator: Arc::new(PgCoordinator::new(ctx.clone(), self.locks.clone())),
             kv: Arc::new(PgKv::new(ctx.clone())),
             doc_status: Arc::new(PgDocStatus::new(ctx.clone())),
             graph: Arc::new(PgGraph::new(ctx.clone())),
@@ -269,6 +288,7 @@ impl PgBackend {
 
     /// Closes the pool: waits for connections in use to come back, then closes them all.
     pub async fn close(&self) {
+        self.locks.close().await;
         self.pool.close().await;
     }
 

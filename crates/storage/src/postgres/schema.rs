@@ -16,7 +16,7 @@ use super::error::{map, storage};
 use super::VectorSet;
 
 /// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The advisory lock that serialises schema changes (`lightrag` in ASCII).
 pub(crate) const SCHEMA_LOCK: i64 = 0x6c69_6768_7472_6167;
@@ -105,7 +105,24 @@ fn steps() -> Vec<Vec<String>> {
             set.table()
         ));
     }
-    vec![v1]
+    // Version 2: several processes on one knowledge base (leases, generation).
+    let v2 = vec![
+        "ALTER TABLE lightrag_rs_doc_status
+            ADD COLUMN lease_owner text, ADD COLUMN lease_token bigint,
+            ADD COLUMN lease_expires timestamptz"
+            .into(),
+        "CREATE SEQUENCE lightrag_rs_lease_token".into(),
+        // Claims read the rows that may need work, oldest first.
+        "CREATE INDEX lightrag_rs_doc_status_work ON lightrag_rs_doc_status \
+         (workspace, created_at, id) WHERE status IN ('pending', 'processing', 'failed')"
+            .into(),
+        format!(
+            "CREATE TABLE lightrag_rs_generation (
+                workspace {TEXT} PRIMARY KEY,
+                generation bigint NOT NULL)"
+        ),
+    ];
+    vec![v1, v2]
 }
 
 /// The name of the optional trigram index that serves label search.

@@ -100,6 +100,8 @@ pub fn config(extra: &[(&str, &str)]) -> Config {
     let mut s = Settings::default();
     s.set("CHUNK_SIZE", "40");
     s.set("CHUNK_OVERLAP_SIZE", "0");
+    // A killed run's leases free its documents for a new process after this.
+    s.set("DOCUMENT_LEASE_TTL", "1");
     for (k, v) in extra {
         s.set(k, *v);
     }
@@ -669,7 +671,8 @@ pub async fn engine_killed_run_resumes_to_the_same_graph(backend: &dyn Backend) 
     assert_eq!(calls, chunks);
     drop(h);
 
-    // A new process: new handles, new engine.
+    // A new process: new handles, new engine; the killed run's lease runs out first.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let h = open(backend, &[]).await;
     assert_eq!(
         h.rag.check().await.unwrap().interrupted_documents,

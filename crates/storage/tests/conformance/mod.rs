@@ -29,6 +29,7 @@
 //! [`Backend::open`] can be called many times on it, each time after every handle of the
 //! previous open was dropped, seeing what was written before (a process restart).
 
+pub mod coordination;
 pub mod doc_status;
 pub mod engine;
 pub mod graph;
@@ -160,6 +161,12 @@ macro_rules! conformance_tests {
             [current_thread] doc_status::doc_status_page,
             [current_thread] doc_status::doc_status_by_track_id,
             [current_thread] doc_status::doc_status_clear,
+            // coordination
+            [current_thread] coordination::leases_claim_what_needs_work_oldest_first,
+            [current_thread] coordination::leases_expire_and_fence_the_old_holder,
+            [current_thread] coordination::leases_abandoned_or_released_are_free_at_once,
+            [multi_thread] coordination::leases_concurrent_claims_never_overlap,
+            [current_thread] coordination::generation_grows_with_each_change,
             // graph
             [current_thread] graph::graph_nodes_round_trip,
             [current_thread] graph::graph_edges_are_undirected,
