@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/fetch-model.sh
 scripts/redis.sh start
 scripts/postgres.sh start
+scripts/nginx.sh install  # tests start their own balancers with scripts/nginx.sh start
 scripts/promtool.sh  # the server's metrics test runs `promtool check metrics`
 export LIGHTRAG_TEST_SERVICES=1
 export LIGHTRAG_TEST_REDIS_URL="$(scripts/redis.sh url)"
