@@ -1,7 +1,8 @@
 //! Coordination in one process: the [`Coordinator`] of stores no other process can open (the
 //! embedded and in-memory backends). Leases live in memory, with the same contract as a shared
 //! database's (claims, expiry, takeover, fencing tokens), so the engine runs one code path
-//! whatever the backend; graph locks are the engine's own ([`crate::graph_writer`]).
+//! whatever the backend; graph locks are the engine's own ([`crate::graph_writer`]), document
+//! locks are per-key locks in memory.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -12,6 +13,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::graph_writer::{KeyGuard, KeyLocks};
 use crate::ports::{Coordinator, DocLease, DocStatusStore, Held, LeaseInfo};
 use crate::types::{DocStatus, DocStatusRecord};
 
@@ -74,6 +76,7 @@ pub struct LocalCoordinator {
     /// write are one step.
     serial: tokio::sync::Mutex<()>,
     generation: AtomicI64,
+    documents: Arc<KeyLocks>,
 }
 
 impl LocalCoordinator {
@@ -83,10 +86,13 @@ impl LocalCoordinator {
             doc_status,
             state: Default::default(),
             serial: Default::default(),
+            documents: Default::default(),
             generation: AtomicI64::new(0),
         }
     }
 }
+
+impl Held for KeyGuard {}
 
 impl LocalCoordinator {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -236,6 +242,10 @@ impl Coordinator for LocalCoordinator {
 
     async fn lock_graph(&self) -> Result<Box<dyn Held>> {
         Ok(Box::new(()))
+    }
+
+    async fn lock_documents(&self, names: &[String]) -> Result<Box<dyn Held>> {
+        Ok(Box::new(self.documents.lock(names.to_vec()).await))
     }
 
     async fn generation(&self) -> Result<i64> {

@@ -140,18 +140,19 @@ impl MergePermit {
 
 /// Per-key async locks; an entry lives while someone holds or waits for it.
 #[derive(Default)]
-struct KeyLocks {
+pub(crate) struct KeyLocks {
     map: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-struct KeyGuard {
+pub(crate) struct KeyGuard {
     keys: Vec<String>,
     guards: Vec<OwnedMutexGuard<()>>,
     locks: Arc<KeyLocks>,
 }
 
 impl KeyLocks {
-    async fn lock(self: &Arc<Self>, mut keys: Vec<String>) -> KeyGuard {
+    /// Waits for every key (taken in sorted order, so two callers never deadlock).
+    pub(crate) async fn lock(self: &Arc<Self>, mut keys: Vec<String>) -> KeyGuard {
         keys.sort();
         keys.dedup();
         let mut guards = Vec::with_capacity(keys.len());

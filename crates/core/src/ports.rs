@@ -392,6 +392,11 @@ pub trait Coordinator: Send + Sync {
     async fn lock_keys(&self, keys: &[String]) -> Result<Box<dyn Held>>;
     /// Holds the whole graph alone, across processes, until dropped.
     async fn lock_graph(&self) -> Result<Box<dyn Held>>;
+    /// Holds `names` exclusively (document ids, content hashes), in this process and across
+    /// processes, until dropped: an enqueue decides "new, unchanged, replaced or duplicate"
+    /// under them, so two inserts of one document or one content never both win. Apart from
+    /// the graph's locks (an enqueue that replaces a document takes the graph inside).
+    async fn lock_documents(&self, names: &[String]) -> Result<Box<dyn Held>>;
     /// A number that grows whenever the knowledge base changes, as seen by every process.
     async fn generation(&self) -> Result<i64>;
     /// Records a change of the knowledge base (a document processed or deleted, an edit).

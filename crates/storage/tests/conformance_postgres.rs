@@ -12,9 +12,11 @@
 #![cfg(feature = "postgres")]
 
 mod conformance;
+mod pg;
+
+use pg::{server, settings, unique, with_database, Pg};
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -23,161 +25,8 @@ use lightrag_core::ports::Stores;
 use lightrag_core::types::{Entity, Relation, VectorRecord};
 use lightrag_core::{Error, Result, StorageErrorKind};
 use lightrag_storage::postgres::{PgBackend, SCHEMA_VERSION};
-use lightrag_storage::select::PgSettings;
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
-
-/// Every table with a workspace column (the rows a test leaves are removed by it).
-const TABLES: [&str; 10] = [
-    "lightrag_rs_kv",
-    "lightrag_rs_generation",
-    "lightrag_rs_doc_status",
-    "lightrag_rs_graph_nodes",
-    "lightrag_rs_graph_edges",
-    "lightrag_rs_graph_degree",
-    "lightrag_rs_vdb_binding",
-    "lightrag_rs_vdb_chunks",
-    "lightrag_rs_vdb_entities",
-    "lightrag_rs_vdb_relationships",
-];
-
-fn services() -> bool {
-    std::env::var("LIGHTRAG_TEST_SERVICES").as_deref() == Ok("1")
-}
-
-/// `host:port` of a `postgres://` URL.
-fn endpoint_of(url: &str) -> String {
-    let rest = url
-        .trim_start_matches("postgresql://")
-        .trim_start_matches("postgres://");
-    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, h)| h)
-        .to_string()
-}
-
-/// The URL with another database name.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{db}", &base[..path_start]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-fn settings(url: &str) -> PgSettings {
-    PgSettings {
-        url: url.to_string(),
-        endpoint: endpoint_of(url),
-        max_connections: 4,
-        default_workspace: "default".into(),
-    }
-}
-
-/// The test server's URL, checked to answer; `None` (after a note) when the run has none and
-/// did not promise services.
-async fn server(test: &str) -> Option<String> {
-    let url = match std::env::var("LIGHTRAG_TEST_PG_URL") {
-        Ok(u) if !u.trim().is_empty() => u.trim().to_string(),
-        _ => {
-            if services() {
-                panic!(
-                    "{test}: LIGHTRAG_TEST_SERVICES=1 but LIGHTRAG_TEST_PG_URL is not set \
-                     (export LIGHTRAG_TEST_PG_URL=\"$(scripts/postgres.sh url)\")"
-                );
-            }
-            eprintln!(
-                "SKIPPED {test}: no LIGHTRAG_TEST_PG_URL; run scripts/postgres.sh start and \
-                 export LIGHTRAG_TEST_PG_URL=\"$(scripts/postgres.sh url)\", or scripts/test.sh"
-            );
-            return None;
-        }
-    };
-    match tokio::time::timeout(Duration::from_secs(10), PgConnection::connect(&url)).await {
-        Ok(Ok(conn)) => {
-            let _ = conn.close().await;
-            Some(url)
-        }
-        Ok(Err(e)) => panic!(
-            "{test}: PostgreSQL at {} does not answer ({e}); scripts/postgres.sh start",
-            endpoint_of(&url)
-        ),
-        Err(_) => panic!(
-            "{test}: PostgreSQL at {} does not answer within 10s; scripts/postgres.sh start",
-            endpoint_of(&url)
-        ),
-    }
-}
-
-/// A workspace name no other test (or run) uses.
-fn unique(prefix: &str) -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!(
-        "{prefix}_{}_{}_{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
-/// One knowledge base: a workspace of the test server. Every open connects anew (a process
-/// restarting); the workspace's rows are removed when the test ends.
-struct Pg {
-    url: String,
-    workspace: String,
-}
-
-impl Pg {
-    async fn new(test: &str) -> Option<Pg> {
-        let url = server(test).await?;
-        Some(Pg {
-            url,
-            workspace: unique("t"),
-        })
-    }
-}
-
-impl Drop for Pg {
-    fn drop(&mut self) {
-        if std::env::var("LIGHTRAG_TEST_PG_KEEP").as_deref() == Ok("1") {
-            eprintln!("kept workspace {}", self.workspace);
-            return;
-        }
-        let (url, ws) = (self.url.clone(), self.workspace.clone());
-        // Drop runs inside the test's runtime: clean up on a thread with its own.
-        let cleanup = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async {
-                let Ok(mut conn) = PgConnection::connect(&url).await else {
-                    return;
-                };
-                for table in TABLES {
-                    let sql = format!("DELETE FROM {table} WHERE workspace = $1");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(&ws)
-                        .execute(&mut conn)
-                        .await;
-                }
-                let _ = conn.close().await;
-            });
-        });
-        let _ = cleanup.join();
-    }
-}
 
 #[async_trait]
 impl conformance::Backend for Pg {
@@ -186,8 +35,7 @@ impl conformance::Backend for Pg {
     }
 
     async fn open(&self, model: &str, dim: usize) -> Result<Stores> {
-        let backend = PgBackend::connect(&settings(&self.url)).await?;
-        backend.open(&self.workspace, model, dim).await
+        self.stores(model, dim).await
     }
 }
 

@@ -76,6 +76,13 @@ impl Rag {
         }
         let id = doc_id(&doc.key);
         let hash = md5_hex(&content);
+        // Decided under the id and the content: two processes inserting one document (or one
+        // content under two keys) at once see each other's rows.
+        let _held = self
+            .stores
+            .coordinator
+            .lock_documents(&[id.clone(), format!("content:{hash}")])
+            .await?;
         let store = &self.stores.doc_status;
         let mut replaced = false;
         if let Some(existing) = store.get(&id).await? {

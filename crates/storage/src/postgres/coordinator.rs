@@ -58,12 +58,17 @@ impl PgCoordinator {
         self.abandoned.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A connection of the lock pool.
-    async fn lock_conn(&self, what: &str) -> Result<PoolConnection<Postgres>> {
-        self.locks
+    /// A connection of the lock pool, as a hold that has taken nothing yet.
+    async fn hold(&self, what: &str) -> Result<PgHeld> {
+        let conn = self
+            .locks
             .acquire()
             .await
-            .map_err(|e| self.ctx.err(what, e))
+            .map_err(|e| self.ctx.err(what, e))?;
+        Ok(PgHeld {
+            conn: Some(conn),
+            taken: false,
+        })
     }
 
     fn lost(&self, lease: &DocLease) -> Error {
@@ -76,8 +81,28 @@ impl PgCoordinator {
 
 /// Advisory locks held on one connection; dropping releases them (the connection goes back
 /// to the pool only once they are released, or is closed, which releases them too).
+///
+/// Made before the lock statement runs: if the caller gives up while it waits (a timeout, a
+/// cancelled run), the statement may still take the locks later, so an unfinished hold closes
+/// its connection, and the server ends the session, locks and all (it checks for a closed
+/// client every second while it waits: `client_connection_check_interval`).
 struct PgHeld {
     conn: Option<PoolConnection<Postgres>>,
+    taken: bool,
+}
+
+impl PgHeld {
+    /// Runs the statement that takes the locks on this hold's connection.
+    async fn take(
+        mut self,
+        query: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
+    ) -> std::result::Result<Self, sqlx::Error> {
+        if let Some(conn) = self.conn.as_mut() {
+            query.execute(&mut **conn).await?;
+        }
+        self.taken = true;
+        Ok(self)
+    }
 }
 
 impl Held for PgHeld {}
@@ -87,6 +112,10 @@ impl Drop for PgHeld {
         let Some(mut conn) = self.conn.take() else {
             return;
         };
+        if !self.taken {
+            drop(conn.detach());
+            return;
+        }
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             drop(conn.detach()); // closing the session releases its locks
             return;
@@ -303,32 +332,45 @@ impl Coordinator for PgCoordinator {
 
     async fn lock_keys(&self, keys: &[String]) -> Result<Box<dyn Held>> {
         let what = "lock graph keys";
-        let mut conn = self.lock_conn(what).await?;
+        let held = self.hold(what).await?;
         // The gate first, then every key in ascending hash order (a subquery with ORDER BY is
         // not flattened, so the locks are taken in its order).
-        sqlx::query(
+        let q = sqlx::query(
             "SELECT pg_advisory_lock_shared(hashtextextended($1 || chr(31) || 'graph', 0)),
                     (SELECT count(pg_advisory_lock(h)) FROM (
                         SELECT DISTINCT hashtextextended($1 || chr(30) || k, 0) AS h
                         FROM unnest($2::text[]) AS k ORDER BY 1) AS s)",
         )
         .bind(&*self.ctx.workspace)
-        .bind(keys)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| self.ctx.err(what, e))?;
-        Ok(Box::new(PgHeld { conn: Some(conn) }))
+        .bind(keys);
+        let held = held.take(q).await.map_err(|e| self.ctx.err(what, e))?;
+        Ok(Box::new(held))
     }
 
     async fn lock_graph(&self) -> Result<Box<dyn Held>> {
         let what = "lock the graph";
-        let mut conn = self.lock_conn(what).await?;
-        sqlx::query("SELECT pg_advisory_lock(hashtextextended($1 || chr(31) || 'graph', 0))")
-            .bind(&*self.ctx.workspace)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| self.ctx.err(what, e))?;
-        Ok(Box::new(PgHeld { conn: Some(conn) }))
+        let held = self.hold(what).await?;
+        let q =
+            sqlx::query("SELECT pg_advisory_lock(hashtextextended($1 || chr(31) || 'graph', 0))")
+                .bind(&*self.ctx.workspace);
+        let held = held.take(q).await.map_err(|e| self.ctx.err(what, e))?;
+        Ok(Box::new(held))
+    }
+
+    async fn lock_documents(&self, names: &[String]) -> Result<Box<dyn Held>> {
+        let what = "lock documents";
+        let held = self.hold(what).await?;
+        // A space of its own (chr(29)): no graph gate, so an enqueue holding these may take
+        // the whole graph to replace a document.
+        let q = sqlx::query(
+            "SELECT count(pg_advisory_lock(h)) FROM (
+                SELECT DISTINCT hashtextextended($1 || chr(29) || k, 0) AS h
+                FROM unnest($2::text[]) AS k ORDER BY 1) AS s",
+        )
+        .bind(&*self.ctx.workspace)
+        .bind(names);
+        let held = held.take(q).await.map_err(|e| self.ctx.err(what, e))?;
+        Ok(Box::new(held))
     }
 
     async fn generation(&self) -> Result<i64> {

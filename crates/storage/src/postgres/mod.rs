@@ -226,6 +226,18 @@ impl PgBackend {
             .min_connections(0)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .idle_timeout(Some(Duration::from_secs(300)))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // PostgreSQL 14+: notice a closed client while waiting for a lock (see
+                    // the coordinator); older servers notice when the wait ends.
+                    let _ = sqlx::query(
+                        "SELECT set_config('client_connection_check_interval', '1000', false)",
+                    )
+                    .execute(&mut *conn)
+                    .await;
+                    Ok(())
+                })
+            })
             .connect_lazy_with(options.clone());
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
