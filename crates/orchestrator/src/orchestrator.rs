@@ -38,6 +38,9 @@ pub(crate) struct RemoteRequest {
     pub text: String,
     pub purpose: EmbedPurpose,
     pub priority: Priority,
+    /// Whether Redis holds it yet: the poller asks only about pushed requests (one asked about
+    /// before its push lands would look lost, and be embedded here as well).
+    pub pushed: bool,
 }
 
 /// State shared by the handle and the background tasks.
@@ -327,7 +330,7 @@ impl BatchingEmbedder {
         }
         let ids: Vec<RequestId> = items.iter().map(|_| RequestId::new()).collect();
         {
-            // Registered before the push, so the poller cannot miss a fast result.
+            // Registered before the push, so that a stopping process waits for it.
             let mut remote = lock(&core.remote);
             for (id, (key, text, purpose, priority)) in ids.iter().zip(&items) {
                 remote.insert(
@@ -337,6 +340,7 @@ impl BatchingEmbedder {
                         text: text.clone(),
                         purpose: *purpose,
                         priority: *priority,
+                        pushed: false,
                     },
                 );
             }
@@ -349,6 +353,13 @@ impl BatchingEmbedder {
             })
             .collect();
         if shared.push(&refs).await {
+            let mut remote = lock(&core.remote);
+            for id in &ids {
+                if let Some(r) = remote.get_mut(id) {
+                    r.pushed = true;
+                }
+            }
+            drop(remote);
             core.remote_work.notify_one();
         } else {
             let mut remote = lock(&core.remote);

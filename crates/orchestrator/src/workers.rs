@@ -125,12 +125,22 @@ async fn poll_loop(core: Arc<Core>) {
         return;
     };
     loop {
-        let ids: Vec<RequestId> = lock(&core.remote)
-            .keys()
-            .take(POLL_CHUNK)
-            .cloned()
-            .collect();
+        let (ids, waiting): (Vec<RequestId>, bool) = {
+            let remote = lock(&core.remote);
+            let ids = remote
+                .iter()
+                .filter(|(_, r)| r.pushed)
+                .map(|(id, _)| id.clone())
+                .take(POLL_CHUNK)
+                .collect();
+            (ids, !remote.is_empty())
+        };
         if ids.is_empty() {
+            if waiting {
+                // Pushes in flight: their ids are polled once Redis holds them.
+                tokio::time::sleep(POLL_EVERY).await;
+                continue;
+            }
             if core.state() >= DRAINING {
                 return;
             }
@@ -162,10 +172,20 @@ async fn poll_loop(core: Arc<Core>) {
                 core.push_local(to_local);
             }
             None => {
-                let moved: Vec<_> = lock(&core.remote)
-                    .drain()
-                    .map(|(_, r)| (r.key, r.text, r.purpose, r.priority))
-                    .collect();
+                // Pushes still in flight settle themselves (a failed one moves here).
+                let moved: Vec<_> = {
+                    let mut remote = lock(&core.remote);
+                    let pushed: Vec<RequestId> = remote
+                        .iter()
+                        .filter(|(_, r)| r.pushed)
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    pushed
+                        .iter()
+                        .filter_map(|id| remote.remove(id))
+                        .map(|r| (r.key, r.text, r.purpose, r.priority))
+                        .collect()
+                };
                 if !moved.is_empty() {
                     tracing::warn!(
                         "Redis is unreachable; embedding {} queued texts in process",

@@ -4,7 +4,8 @@
 //! protocols the remote adapters use (Ollama `/api/chat`, `/api/embed`; OpenAI
 //! `/v1/chat/completions`, `/v1/embeddings`, streaming and not) with scripted replies,
 //! failures (`fail_times`), delays and stalls (see [`script`]), and counts what it served
-//! (`GET /test/stats`, the requests themselves at `GET /test/requests`, `POST /test/reset`).
+//! (`GET /test/stats`, with how many requests each rule matched; the requests themselves at
+//! `GET /test/requests`; `POST /test/reset`).
 //! Embeddings come from an [`Embedder`] (deterministic feature hashing by default; the binary's
 //! `--embedder local` computes real all-MiniLM-L6-v2 vectors, for benchmarks), through a fixed
 //! number of model slots like Ollama's OLLAMA_NUM_PARALLEL (`embed_parallel`); `/test/stats`
@@ -201,6 +202,7 @@ async fn stats(axum::extract::State(s): axum::extract::State<State>) -> Json<Val
         "embed_compute_seconds": s.embed_compute_nanos.load(Ordering::SeqCst) as f64 / 1e9,
         "max_in_flight": s.max_in_flight.load(Ordering::SeqCst),
         "in_flight": s.in_flight.load(Ordering::SeqCst),
+        "rule_hits": s.script.hits(),
     }))
 }
 

@@ -126,6 +126,11 @@ impl Scripted {
         }
     }
 
+    /// How many requests each rule matched so far, in rule order.
+    pub fn hits(&self) -> Vec<u32> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Forgets how often each rule matched.
     pub fn reset(&self) {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
