@@ -1,0 +1,575 @@
+//! Three `lightrag serve` replicas on different ports behind nginx (the repo's configuration,
+//! `scripts/nginx.sh`), one PostgreSQL, the scripted test LLM: 200 documents inserted through
+//! nginx while queries run through it, one replica SIGKILLed mid-run and started again later.
+//! Every document ends processed; only the documents in flight on the killed replica are
+//! extracted twice (counted at the test LLM: each replica has a test LLM of its own); the graph
+//! equals the one a single embedded process builds from the same documents; and every replica
+//! gives the same context.
+//!
+//! Needs LIGHTRAG_TEST_PG_URL and nginx (scripts/test.sh installs it); with
+//! LIGHTRAG_TEST_SERVICES=1 a missing one fails the test.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+use lightrag_testserver::{serve, Script, ServerConfig};
+use serde_json::{json, Value};
+
+mod common;
+
+const DOCS: usize = 200;
+const KILLED: usize = 1;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn services() -> bool {
+    std::env::var("LIGHTRAG_TEST_SERVICES").as_deref() == Ok("1")
+}
+
+fn pg_url() -> Option<String> {
+    let url = std::env::var("LIGHTRAG_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        assert!(
+            !services(),
+            "LIGHTRAG_TEST_SERVICES=1 but no LIGHTRAG_TEST_PG_URL"
+        );
+        eprintln!("skipped: no PostgreSQL (LIGHTRAG_TEST_PG_URL)");
+    }
+    url
+}
+
+fn nginx_available() -> bool {
+    let found = Command::new(repo().join("scripts/nginx.sh"))
+        .arg("path")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            !services(),
+            "LIGHTRAG_TEST_SERVICES=1 but nginx is not installed"
+        );
+        eprintln!("skipped: no nginx (scripts/nginx.sh install)");
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The text of document `i`: one chunk naming the hub, a node of its own and, for every tenth,
+/// the harbour.
+fn text(i: usize) -> String {
+    let place = if i.is_multiple_of(10) {
+        " at the Harbour"
+    } else {
+        ""
+    };
+    format!("Report {i:03}: the Hub met Node {i:03}{place} during the spring survey.")
+}
+
+fn key(i: usize) -> String {
+    format!("r{i:03}.txt")
+}
+
+/// The test LLM's script: keywords and answers first (their prompts may quote chunks), then
+/// one extraction reply per document, matched by its `Report NNN:` marker.
+fn script() -> Script {
+    let mut rules = vec![
+        json!({"match": "You pick search keywords", "reply": "{\"high_level_keywords\": [\"survey\"], \"low_level_keywords\": [\"Hub\", \"Harbour\"]}"}),
+        json!({"match": "You answer questions using only", "reply": "The hub met many nodes."}),
+    ];
+    for i in 0..DOCS {
+        let mut reply = format!(
+            "entity<|#|>Hub<|#|>Organization<|#|>The Hub met Node {i:03} in report {i:03}.\n\
+             entity<|#|>Node {i:03}<|#|>Location<|#|>Node {i:03} was met by the Hub.\n\
+             relation<|#|>Hub<|#|>Node {i:03}<|#|>survey<|#|>The Hub met Node {i:03}.\n"
+        );
+        if i.is_multiple_of(10) {
+            reply.push_str(&format!(
+                "entity<|#|>Harbour<|#|>Location<|#|>The Harbour hosted meeting {i:03}.\n\
+                 relation<|#|>Hub<|#|>Harbour<|#|>meeting<|#|>The Hub met at the Harbour in report {i:03}.\n"
+            ));
+        }
+        reply.push_str("<|COMPLETE|>");
+        rules.push(json!({"match": format!("Report {i:03}:"), "reply": reply}));
+    }
+    Script::from_json(&json!({ "rules": rules }).to_string()).expect("script")
+}
+
+/// The rule index of document `i`'s extraction in [`script`].
+fn rule_of(i: usize) -> usize {
+    i + 2
+}
+
+/// Settings every process of the test shares (the embedded reference too).
+fn common_env(c: &mut Command, llm: SocketAddr) {
+    c.env("EMBEDDING_BINDING", "hashing")
+        .env("EMBEDDING_DIM", "64")
+        .env("LLM_BINDING", "openai")
+        .env("LLM_MODEL", "test-llm")
+        .env("LLM_BINDING_HOST", format!("http://{llm}/v1"))
+        .env("LLM_MAX_RETRIES", "1")
+        .env("MAX_GLEANING", "0")
+        // Keep every description fragment: no summary calls, and graphs built in different
+        // orders compare fragment by fragment.
+        .env("FORCE_LLM_SUMMARY_ON_MERGE", "100000")
+        .env("SUMMARY_MAX_TOKENS", "100000000")
+        .env("MAX_SOURCE_IDS_PER_ENTITY", "1000")
+        .env("MAX_FILE_PATHS", "1000")
+        .env("MAX_PARALLEL_INSERT", "3")
+        .env("MAX_ASYNC", "4")
+        .env("RUST_LOG", "warn");
+}
+
+struct Replica {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Replica {
+    fn start(dir: &Path, port: u16, url: &str, ws: &str, llm: SocketAddr) -> Replica {
+        std::fs::create_dir_all(dir).unwrap();
+        let mut c = common::serve_command(dir, None);
+        common_env(&mut c, llm);
+        c.env("PORT", port.to_string())
+            .env("DATABASE_URL", url)
+            .env("POSTGRES_SSL_MODE", "disable")
+            .env("POSTGRES_WORKSPACE", ws)
+            .env("LIGHTRAG_KV_STORAGE", "PGKVStorage")
+            .env("LIGHTRAG_DOC_STATUS_STORAGE", "PGDocStatusStorage")
+            .env("LIGHTRAG_GRAPH_STORAGE", "PGGraphStorage")
+            .env("LIGHTRAG_VECTOR_STORAGE", "PGVectorStorage")
+            // A killed replica's documents go to the others 3 s after its last heartbeat.
+            .env("DOCUMENT_LEASE_TTL", "3")
+            .env("PIPELINE_POLL_INTERVAL", "0.3")
+            .env("ENABLE_QUERY_CACHE", "true");
+        let mut child = c.spawn().expect("start lightrag serve");
+        let shown = common::listening_url(&mut child);
+        assert!(shown.is_ok(), "replica on {port} did not start: {shown:?}");
+        Replica {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// An nginx of the test's own in front of the replicas.
+struct Nginx {
+    port: u16,
+}
+
+impl Nginx {
+    fn start(port: u16, upstreams: &[u16]) -> Nginx {
+        let mut c = Command::new(repo().join("scripts/nginx.sh"));
+        c.arg("start").arg(port.to_string());
+        for p in upstreams {
+            c.arg(format!("127.0.0.1:{p}"));
+        }
+        let out = c.output().expect("scripts/nginx.sh");
+        assert!(
+            out.status.success(),
+            "nginx did not start: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Nginx { port }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = Command::new(repo().join("scripts/nginx.sh"))
+            .arg("stop")
+            .arg(self.port.to_string())
+            .output();
+    }
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: Value) -> (u16, Value) {
+    match client.post(url).json(&body).send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            (status, r.json().await.unwrap_or(Value::Null))
+        }
+        Err(e) => (0, json!(e.to_string())),
+    }
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> Value {
+    client
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+async fn rule_hits(client: &reqwest::Client, llm: SocketAddr) -> Vec<u64> {
+    get(client, &format!("http://{llm}/test/stats")).await["rule_hits"]
+        .as_array()
+        .expect("rule_hits")
+        .iter()
+        .map(|v| v.as_u64().unwrap_or(0))
+        .collect()
+}
+
+async fn processed(client: &reqwest::Client, base: &str) -> u64 {
+    let v = get(client, &format!("{base}/documents/status_counts")).await;
+    v["status_counts"]["processed"].as_u64().unwrap_or(0)
+}
+
+type GraphView = (
+    BTreeMap<String, (String, BTreeSet<String>, BTreeSet<String>)>,
+    BTreeMap<(String, String), (String, BTreeSet<String>, BTreeSet<String>, String)>,
+);
+
+fn parts(v: &Value) -> BTreeSet<String> {
+    v.as_str()
+        .unwrap_or("")
+        .split("<SEP>")
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A graph export as sets: what builds in different orders must agree on.
+fn graph_view(export: &str) -> GraphView {
+    let v: Value = serde_json::from_str(export).expect("graph JSON");
+    let nodes = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["entity_id"].as_str().unwrap().to_string(),
+                (
+                    n["entity_type"].as_str().unwrap_or("").to_string(),
+                    parts(&n["description"]),
+                    parts(&n["source_id"]),
+                ),
+            )
+        })
+        .collect();
+    let edges = v["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                (
+                    e["src_id"].as_str().unwrap().to_string(),
+                    e["tgt_id"].as_str().unwrap().to_string(),
+                ),
+                (
+                    format!("{}", e["weight"]),
+                    parts(&e["description"]),
+                    parts(&e["source_id"]),
+                    e["keywords"].as_str().unwrap_or("").to_string(),
+                ),
+            )
+        })
+        .collect();
+    (nodes, edges)
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_replicas_behind_nginx_lose_nothing_when_one_is_killed() {
+    let Some(url) = pg_url() else { return };
+    if !nginx_available() {
+        return;
+    }
+    let ws = format!(
+        "replicas_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    // One test LLM per replica (so each one's extractions are counted apart) and one for the
+    // embedded reference. Each answers in 150 ms, so documents are in flight when one dies.
+    let mut llms = Vec::new();
+    for _ in 0..4 {
+        let (addr, handle) = serve(ServerConfig {
+            script: script(),
+            latency: Duration::from_millis(150),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        llms.push((addr, handle));
+    }
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let mut replicas: Vec<Replica> = (0..3)
+        .map(|r| {
+            Replica::start(
+                &tmp.path().join(format!("replica{r}")),
+                ports[r],
+                &url,
+                &ws,
+                llms[r].0,
+            )
+        })
+        .collect();
+    let lb_port = free_port();
+    let _nginx = Nginx::start(lb_port, &ports);
+    let lb = format!("http://127.0.0.1:{lb_port}");
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+
+    // Queries run through nginx the whole time.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let queries = {
+        let (client, lb, stop) = (client.clone(), lb.clone(), stop.clone());
+        tokio::spawn(async move {
+            let (mut ok, mut failed) = (0, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let (status, body) = post(
+                    &client,
+                    &format!("{lb}/query"),
+                    json!({"query": "Whom did the Hub meet?", "mode": "local", "only_need_context": true}),
+                )
+                .await;
+                if status == 200 {
+                    ok += 1;
+                } else {
+                    failed.push((status, body));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            (ok, failed)
+        })
+    };
+
+    // 200 documents through nginx, in batches of 20.
+    let started = Instant::now();
+    for batch in 0..DOCS / 20 {
+        let ids: Vec<usize> = (batch * 20..batch * 20 + 20).collect();
+        let (status, body) = post(
+            &client,
+            &format!("{lb}/documents/texts"),
+            json!({
+                "texts": ids.iter().map(|i| text(*i)).collect::<Vec<_>>(),
+                "file_sources": ids.iter().map(|i| key(*i)).collect::<Vec<_>>(),
+            }),
+        )
+        .await;
+        assert_eq!(status, 200, "insert batch {batch}: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Kill one replica while it works on documents: once 40 are processed and its test LLM
+    // is answering it.
+    let killed_llm = llms[KILLED].0;
+    loop {
+        let busy = get(&client, &format!("http://{killed_llm}/test/stats")).await["in_flight"]
+            .as_u64()
+            .unwrap_or(0);
+        let done = processed(&client, &lb).await;
+        if busy > 0 && done >= 40 {
+            break;
+        }
+        assert!(
+            done < DOCS as u64,
+            "every document was processed before the kill"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    replicas[KILLED].kill();
+    let killed_at = processed(&client, &lb).await;
+
+    // Start it again once the others have moved on.
+    loop {
+        if processed(&client, &lb).await >= killed_at + 40
+            || processed(&client, &lb).await >= DOCS as u64
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "no progress after the kill"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let dir = replicas[KILLED].dir.clone();
+    replicas[KILLED] = Replica::start(&dir, ports[KILLED], &url, &ws, killed_llm);
+
+    // Every document ends processed.
+    loop {
+        let counts = get(&client, &format!("{lb}/documents/status_counts")).await;
+        let done = counts["status_counts"]["processed"].as_u64().unwrap_or(0);
+        let failed = counts["status_counts"]["failed"].as_u64().unwrap_or(0);
+        assert_eq!(failed, 0, "{counts}");
+        if done == DOCS as u64 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(240),
+            "stuck: {counts}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (ok_queries, failed_queries) = queries.await.unwrap();
+    assert!(ok_queries > 10, "queries ran: {ok_queries}");
+    // A query in flight on the replica that died gets nginx's 502; nothing else fails.
+    assert!(
+        failed_queries.iter().all(|(s, _)| *s == 502) && failed_queries.len() <= 3,
+        "{failed_queries:?}"
+    );
+
+    // Extractions, counted at the test LLMs: each document once, except the ones in flight on
+    // the killed replica (at most MAX_PARALLEL_INSERT documents of one chunk), twice.
+    let mut hits = vec![0u64; DOCS];
+    let per_replica: Vec<Vec<u64>> = {
+        let mut v = Vec::new();
+        for (addr, _) in &llms[..3] {
+            v.push(rule_hits(&client, *addr).await);
+        }
+        v
+    };
+    for (i, h) in hits.iter_mut().enumerate() {
+        *h = per_replica.iter().map(|r| r[rule_of(i)]).sum();
+    }
+    let twice: Vec<usize> = (0..DOCS).filter(|i| hits[*i] > 1).collect();
+    assert!(hits.iter().all(|h| *h >= 1 && *h <= 2), "{hits:?}");
+    assert!(twice.len() <= 3, "re-extracted: {twice:?}");
+    for i in &twice {
+        assert!(
+            per_replica[KILLED][rule_of(*i)] >= 1,
+            "document {i} was extracted twice, and not because the killed replica had it"
+        );
+    }
+    let took_over: f64 = {
+        let mut sum = 0.0;
+        for r in &replicas {
+            let text = client
+                .get(format!("{}/metrics", r.url()))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            sum += text
+                .lines()
+                .filter(|l| l.starts_with("lightrag_document_leases_taken_over_total"))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>();
+        }
+        sum
+    };
+    assert!(
+        took_over >= 1.0,
+        "the killed replica's documents were taken over"
+    );
+    eprintln!(
+        "killed after {killed_at} documents; re-extracted {twice:?}; leases taken over: \
+         {took_over}; queries: {ok_queries} answered, {} failed; all processed after {:.1}s",
+        failed_queries.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    // The same graph as one embedded process builds from the same documents.
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    for i in 0..DOCS {
+        std::fs::write(docs.join(key(i)), text(i)).unwrap();
+    }
+    let reference = tmp.path().join("reference");
+    let embedded = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_lightrag"));
+        c.arg("--working-dir").arg(&reference).args(args);
+        common_env(&mut c, llms[3].0);
+        ok(&c.output().expect("lightrag"))
+    };
+    embedded(&["insert", docs.to_str().unwrap()]);
+    let shared_graph = {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_lightrag"));
+        c.arg("--working-dir")
+            .arg(tmp.path().join("export"))
+            .args(["graph", "export", "--format", "json"]);
+        common_env(&mut c, llms[3].0);
+        c.env("DATABASE_URL", &url)
+            .env("POSTGRES_SSL_MODE", "disable")
+            .env("POSTGRES_WORKSPACE", &ws)
+            .env("LIGHTRAG_KV_STORAGE", "PGKVStorage")
+            .env("LIGHTRAG_DOC_STATUS_STORAGE", "PGDocStatusStorage")
+            .env("LIGHTRAG_GRAPH_STORAGE", "PGGraphStorage")
+            .env("LIGHTRAG_VECTOR_STORAGE", "PGVectorStorage");
+        ok(&c.output().expect("lightrag"))
+    };
+    let (shared_nodes, shared_edges) = graph_view(&shared_graph);
+    let (single_nodes, single_edges) =
+        graph_view(&embedded(&["graph", "export", "--format", "json"]));
+    assert_eq!(shared_nodes.len(), DOCS + 2);
+    assert_eq!(shared_nodes, single_nodes);
+    assert_eq!(shared_edges, single_edges);
+
+    // Every replica gives the same context.
+    for q in ["Whom did the Hub meet?", "What happened at the Harbour?"] {
+        for mode in ["local", "global", "hybrid", "naive", "mix"] {
+            let mut contexts = Vec::new();
+            for r in &replicas {
+                let (status, body) = post(
+                    &client,
+                    &format!("{}/query", r.url()),
+                    json!({"query": q, "mode": mode, "only_need_context": true}),
+                )
+                .await;
+                assert_eq!(status, 200, "{body}");
+                contexts.push(body["response"].as_str().unwrap_or("").to_string());
+            }
+            assert!(contexts[0].contains("Hub"), "{mode}: {}", contexts[0]);
+            assert!(
+                contexts.iter().all(|c| c == &contexts[0]),
+                "{mode}: replicas differ"
+            );
+        }
+    }
+}
