@@ -573,3 +573,132 @@ async fn three_replicas_behind_nginx_lose_nothing_when_one_is_killed() {
         }
     }
 }
+
+/// What must agree across replicas agrees: while one replica processes documents another
+/// inserted, the other's pipeline status says busy and names both, its busy guard refuses a
+/// clear, `/health` shows each replica's id and leases, and a cancel asked through one stops
+/// the run in both: documents in flight end failed, waiting ones stay pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_share_busy_status_and_cancel() {
+    let Some(url) = pg_url() else { return };
+    let ws = format!(
+        "cancel_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let mut llms = Vec::new();
+    for _ in 0..2 {
+        // Slow answers: documents stay in flight long enough to look at them.
+        let (addr, handle) = serve(ServerConfig {
+            script: script(),
+            latency: Duration::from_millis(1500),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        llms.push((addr, handle));
+    }
+    let ports: Vec<u16> = (0..2).map(|_| free_port()).collect();
+    let replicas: Vec<Replica> = (0..2)
+        .map(|r| {
+            Replica::start(
+                &tmp.path().join(format!("replica{r}")),
+                ports[r],
+                &url,
+                &ws,
+                llms[r].0,
+            )
+        })
+        .collect();
+    let (a, b) = (replicas[0].url(), replicas[1].url());
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    let ids: Vec<usize> = (0..12).collect();
+    let (status, body) = post(
+        &client,
+        &format!("{a}/documents/texts"),
+        json!({
+            "texts": ids.iter().map(|i| text(*i)).collect::<Vec<_>>(),
+            "file_sources": ids.iter().map(|i| key(*i)).collect::<Vec<_>>(),
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // B picks up documents A's client inserted.
+    let started = Instant::now();
+    let health_b = loop {
+        let h = get(&client, &format!("{b}/health")).await;
+        if h["replica"]["leases_held"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty())
+        {
+            break h;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "B never worked: {h}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(health_b["replica"]["shared_storage"], json!(true));
+    assert_eq!(health_b["storage"]["reachable"], json!(true));
+    let b_id = health_b["replica"]["id"].as_str().unwrap().to_string();
+    let a_id = get(&client, &format!("{a}/health")).await["replica"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(a_id, b_id);
+
+    // A's view: busy, and both replicas at work.
+    let status_a = get(&client, &format!("{a}/documents/pipeline_status")).await;
+    assert_eq!(status_a["busy"], json!(true), "{status_a}");
+    let working = status_a["cluster"]["replicas"].as_object().unwrap();
+    assert!(working.contains_key(&b_id), "{status_a}");
+    // The busy guard holds across replicas.
+    let cleared: Value = client
+        .delete(format!("{a}/documents"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cleared["status"], json!("busy"), "{cleared}");
+
+    // One cancel, through A, stops both.
+    let (status, body) = post(
+        &client,
+        &format!("{a}/documents/cancel_pipeline"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], json!("cancellation_requested"), "{body}");
+    let counts = loop {
+        let s = get(&client, &format!("{a}/documents/pipeline_status")).await;
+        let counts =
+            get(&client, &format!("{a}/documents/status_counts")).await["status_counts"].clone();
+        if s["busy"] == json!(false) && counts["processing"].as_u64().unwrap_or(0) == 0 {
+            break counts;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "still busy after the cancel: {s} {counts}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let failed = counts["failed"].as_u64().unwrap_or(0);
+    let pending = counts["pending"].as_u64().unwrap_or(0);
+    assert!(failed >= 2, "documents in flight end failed: {counts}");
+    assert!(pending >= 1, "waiting documents stay pending: {counts}");
+    // ... and stay so: no replica resumes them by itself.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let later =
+        get(&client, &format!("{b}/documents/status_counts")).await["status_counts"].clone();
+    assert_eq!(later["pending"].as_u64().unwrap_or(0), pending, "{later}");
+    assert_eq!(later["processing"].as_u64().unwrap_or(0), 0, "{later}");
+}

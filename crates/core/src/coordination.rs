@@ -76,6 +76,7 @@ pub struct LocalCoordinator {
     /// write are one step.
     serial: tokio::sync::Mutex<()>,
     generation: AtomicI64,
+    cancels: AtomicI64,
     documents: Arc<KeyLocks>,
 }
 
@@ -88,6 +89,7 @@ impl LocalCoordinator {
             serial: Default::default(),
             documents: Default::default(),
             generation: AtomicI64::new(0),
+            cancels: AtomicI64::new(0),
         }
     }
 }
@@ -254,5 +256,13 @@ impl Coordinator for LocalCoordinator {
 
     async fn bump_generation(&self) -> Result<i64> {
         Ok(self.generation.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    async fn cancel_requests(&self) -> Result<i64> {
+        Ok(self.cancels.load(Ordering::SeqCst))
+    }
+
+    async fn request_cancel(&self) -> Result<i64> {
+        Ok(self.cancels.fetch_add(1, Ordering::SeqCst) + 1)
     }
 }

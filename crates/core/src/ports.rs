@@ -401,6 +401,11 @@ pub trait Coordinator: Send + Sync {
     async fn generation(&self) -> Result<i64>;
     /// Records a change of the knowledge base (a document processed or deleted, an edit).
     async fn bump_generation(&self) -> Result<i64>;
+    /// A number that grows with each request to cancel processing, in any process: every
+    /// process working on these stores stops its run when it sees it move.
+    async fn cancel_requests(&self) -> Result<i64>;
+    /// Asks every process to cancel its processing run.
+    async fn request_cancel(&self) -> Result<i64>;
 }
 
 /// The storages an engine works on, one per LightRAG slot.

@@ -37,6 +37,12 @@ pub struct Pipeline {
     stopping: tokio::sync::watch::Sender<bool>,
     /// Set by `/documents/cancel_pipeline` for the running processing job.
     cancel: tokio::sync::watch::Sender<bool>,
+    /// The cluster's count of cancel requests last seen (`i64::MIN`: not looked yet).
+    pub(crate) cancels_seen: std::sync::atomic::AtomicI64,
+    /// After a cancel, documents left waiting stay waiting: the look for shared work pauses
+    /// until documents are enqueued (here, or elsewhere: more unfinished than at the pause).
+    /// `Some(usize::MAX)`: paused, count not taken yet.
+    poll_pause: Mutex<Option<usize>>,
 }
 
 impl Default for Pipeline {
@@ -45,6 +51,8 @@ impl Default for Pipeline {
             state: Mutex::new(State::default()),
             stopping: tokio::sync::watch::Sender::new(false),
             cancel: tokio::sync::watch::Sender::new(false),
+            cancels_seen: std::sync::atomic::AtomicI64::new(i64::MIN),
+            poll_pause: Mutex::new(None),
         }
     }
 }
@@ -122,6 +130,7 @@ impl Pipeline {
     /// Asks the running processing job to stop: its documents in flight end `failed`
     /// ("cancelled"), waiting ones stay `pending`. False when nothing is being processed.
     pub fn cancel(&self) -> bool {
+        *self.poll_pause() = Some(usize::MAX);
         let processing = self.with(|s| {
             s.rerun = false;
             s.busy && s.job_name == PROCESSING
@@ -130,6 +139,28 @@ impl Pipeline {
             self.cancel.send_replace(true);
         }
         processing
+    }
+
+    fn poll_pause(&self) -> std::sync::MutexGuard<'_, Option<usize>> {
+        self.poll_pause.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the look for shared work may start processing with `unfinished` documents
+    /// waiting (see `poll_pause`).
+    fn poll_resumes(&self, unfinished: usize) -> bool {
+        let mut pause = self.poll_pause();
+        match *pause {
+            None => true,
+            Some(usize::MAX) => {
+                *pause = Some(unfinished);
+                false
+            }
+            Some(at) if unfinished <= at => false,
+            Some(_) => {
+                *pause = None;
+                true
+            }
+        }
     }
 
     /// Takes the job slot for `name`; false when another job holds it or the server stops.
@@ -162,6 +193,11 @@ impl Workspace {
     /// Processes pending and interrupted documents in the background. If a job already runs,
     /// processing follows it (documents enqueued meanwhile are never left waiting).
     pub fn process_in_background(self: &Arc<Self>) {
+        *self.pipeline.poll_pause() = None;
+        self.start_processing();
+    }
+
+    fn start_processing(self: &Arc<Self>) {
         if !self.pipeline.claim(PROCESSING) {
             if !self.pipeline.stopping() {
                 self.pipeline.with(|s| s.rerun = true);
@@ -223,6 +259,64 @@ impl Workspace {
 }
 
 impl Workspace {
+    /// The leases of the workspace's documents held now, by any process (none when the stores
+    /// are not shared: this process's own work shows in the pipeline's state).
+    async fn cluster_leases(&self) -> lightrag_core::Result<Vec<lightrag_core::ports::LeaseInfo>> {
+        let c = &self.rag.stores().coordinator;
+        if !c.shared() {
+            return Ok(Vec::new());
+        }
+        c.leases().await
+    }
+
+    /// Whether a job runs here or any process sharing the stores is processing documents:
+    /// what the busy guard of deletes, clears and graph edits asks. A database that cannot be
+    /// read counts as busy (refusing is safe, going ahead is not).
+    pub async fn cluster_busy(&self) -> bool {
+        self.pipeline.busy() || self.cluster_leases().await.map_or(true, |l| !l.is_empty())
+    }
+
+    /// LightRAG's `PipelineStatusResponse`, with the work of every process sharing the
+    /// stores: `busy` when any of them processes documents, and `cluster` naming them.
+    pub async fn pipeline_status(&self) -> Value {
+        let mut v = self.pipeline.status_json();
+        let me = self.rag.stores().coordinator.replica_id().to_string();
+        match self.cluster_leases().await {
+            Ok(leases) => {
+                let mut by_owner: std::collections::BTreeMap<String, usize> = Default::default();
+                for l in &leases {
+                    *by_owner.entry(l.owner.clone()).or_default() += 1;
+                }
+                if !leases.is_empty() {
+                    v["busy"] = json!(true);
+                }
+                v["cluster"] = json!({
+                    "replica_id": me,
+                    "documents_in_flight": leases.len(),
+                    "replicas": by_owner,
+                });
+            }
+            Err(e) => v["cluster"] = json!({"replica_id": me, "error": e.to_string()}),
+        }
+        v
+    }
+
+    /// Cancels processing here and, through the shared stores, in every other process; false
+    /// when nothing is being processed anywhere.
+    pub async fn cancel_everywhere(&self) -> lightrag_core::Result<bool> {
+        let busy_elsewhere = !self.cluster_leases().await?.is_empty();
+        let c = &self.rag.stores().coordinator;
+        if c.shared() {
+            let n = c.request_cancel().await?;
+            // Seen: the local cancel below is this process's part.
+            self.pipeline
+                .cancels_seen
+                .store(n, std::sync::atomic::Ordering::SeqCst);
+        }
+        let here = self.pipeline.cancel();
+        Ok(here || busy_elsewhere)
+    }
+
     /// While other processes share the stores, looks for documents they enqueued every
     /// `every` (a claim finds nothing when every one is leased), so an idle replica picks up
     /// work inserted through another. Ends with the workspace or the server.
@@ -238,11 +332,21 @@ impl Workspace {
                     _ = tokio::time::sleep(every) => {}
                     _ = ws.pipeline.stopped() => return,
                 }
+                // A cancel asked through another process stops the run here too.
+                if let Ok(n) = ws.rag.stores().coordinator.cancel_requests().await {
+                    let seen = ws
+                        .pipeline
+                        .cancels_seen
+                        .swap(n, std::sync::atomic::Ordering::SeqCst);
+                    if seen != i64::MIN && n != seen {
+                        ws.pipeline.cancel();
+                    }
+                }
                 if ws.pipeline.busy() {
                     continue;
                 }
                 match ws.unfinished_documents().await {
-                    Ok(n) if n > 0 => ws.process_in_background(),
+                    Ok(n) if n > 0 && ws.pipeline.poll_resumes(n) => ws.start_processing(),
                     Ok(_) => {}
                     Err(e) => tracing::debug!(workspace = %ws.name, "cannot look for work: {e}"),
                 }
@@ -261,6 +365,22 @@ impl Workspace {
                 return 0;
             }
         };
+        // Documents another process is working on are its to end.
+        let others: std::collections::HashSet<String> = match self.cluster_leases().await {
+            Ok(leases) => {
+                let me = self.rag.stores().coordinator.replica_id();
+                leases
+                    .into_iter()
+                    .filter(|l| l.owner != me)
+                    .map(|l| l.doc_id)
+                    .collect()
+            }
+            Err(_) => Default::default(),
+        };
+        let rows: Vec<_> = rows
+            .into_iter()
+            .filter(|(id, _)| !others.contains(id))
+            .collect();
         let n = rows.len();
         let rows = rows
             .into_iter()

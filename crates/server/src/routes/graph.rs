@@ -120,8 +120,8 @@ pub async fn graphs(
 }
 
 /// Refuses edits while the pipeline runs, as LightRAG does.
-fn idle(ws: &Workspace) -> ApiResult<()> {
-    if ws.pipeline.busy() {
+async fn idle(ws: &Workspace) -> ApiResult<()> {
+    if ws.cluster_busy().await {
         return Err(ApiError::Conflict(
             "The pipeline is busy; edit the graph when it is idle".into(),
         ));
@@ -201,7 +201,7 @@ pub struct EntityEdit {
 /// `POST /graph/entity/edit`.
 #[utoipa::path(post, path = "/graph/entity/edit", tag = "graph", request_body = EntityEdit, responses((status = 200, description = "The entity as it now is")))]
 pub async fn entity_edit(Ws(ws): Ws, ApiJson(req): ApiJson<EntityEdit>) -> ApiResult<Json<Value>> {
-    idle(&ws)?;
+    idle(&ws).await?;
     let m = string_fields(
         &req.updated_data,
         &[
@@ -257,7 +257,7 @@ pub async fn entity_create(
     Ws(ws): Ws,
     ApiJson(req): ApiJson<EntityCreate>,
 ) -> ApiResult<Json<Value>> {
-    idle(&ws)?;
+    idle(&ws).await?;
     let m = string_fields(
         &req.entity_data,
         &["entity_type", "description", "source_id", "file_path"],
@@ -294,7 +294,7 @@ pub async fn relation_edit(
     Ws(ws): Ws,
     ApiJson(req): ApiJson<RelationEdit>,
 ) -> ApiResult<Json<Value>> {
-    idle(&ws)?;
+    idle(&ws).await?;
     let m = string_fields(&req.updated_data, &RELATION_KEYS)?;
     let f = relation_fields(&req.updated_data, &m)?;
     let r = ws
@@ -322,7 +322,7 @@ pub async fn relation_create(
     Ws(ws): Ws,
     ApiJson(req): ApiJson<RelationCreate>,
 ) -> ApiResult<Json<Value>> {
-    idle(&ws)?;
+    idle(&ws).await?;
     let m = string_fields(&req.relation_data, &RELATION_KEYS)?;
     let f = relation_fields(&req.relation_data, &m)?;
     let r = ws
@@ -348,7 +348,7 @@ pub async fn entities_merge(
     Ws(ws): Ws,
     ApiJson(req): ApiJson<MergeRequest>,
 ) -> ApiResult<Json<Value>> {
-    idle(&ws)?;
+    idle(&ws).await?;
     if req.entities_to_change.is_empty() {
         return Err(ApiError::Unprocessable(
             "entities_to_change must not be empty".into(),
@@ -382,7 +382,7 @@ pub async fn entity_delete(
     Ws(ws): Ws,
     ApiJson(req): ApiJson<EntityDelete>,
 ) -> ApiResult<Json<Value>> {
-    idle(&ws)?;
+    idle(&ws).await?;
     ws.rag
         .delete_entity(&req.entity_name)
         .await
@@ -406,7 +406,7 @@ pub async fn relation_delete(
     Ws(ws): Ws,
     ApiJson(req): ApiJson<RelationDelete>,
 ) -> ApiResult<Json<Value>> {
-    idle(&ws)?;
+    idle(&ws).await?;
     ws.rag
         .delete_relation(req.source_entity.trim(), req.target_entity.trim())
         .await

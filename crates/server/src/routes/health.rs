@@ -11,7 +11,7 @@ use lightrag_core::query::{QueryMode, QueryParam};
 use serde_json::{json, Value};
 
 use crate::auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::workspace_name;
 use crate::serve::{AppState, API_VERSION};
 use crate::workspace::Workspace;
@@ -81,10 +81,36 @@ pub async fn health(
     let rag = &ws.rag;
     let c = rag.config();
     let stores = rag.stores();
-    // Reading the stores proves they answer (a probe that cannot read them fails here).
-    let counts = stores.doc_status.counts().await.map_err(ApiError::Engine)?;
-    let nodes = stores.graph.node_count().await.map_err(ApiError::Engine)?;
-    let edges = stores.graph.edge_count().await.map_err(ApiError::Engine)?;
+    // Reading the stores proves they answer; a database that does not is reported, and the
+    // status is `degraded`.
+    let read = async {
+        let counts = stores.doc_status.counts().await?;
+        let nodes = stores.graph.node_count().await?;
+        let edges = stores.graph.edge_count().await?;
+        let leases = stores.coordinator.leases().await?;
+        Ok::<_, lightrag_core::Error>((counts, nodes, edges, leases))
+    };
+    let (storage, leases) = match read.await {
+        Ok((counts, nodes, edges, leases)) => (
+            json!({
+                "reachable": true,
+                "documents": counts.iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect::<serde_json::Map<_,_>>(),
+                "entities": nodes,
+                "relations": edges,
+            }),
+            Some(leases),
+        ),
+        Err(e) => (json!({"reachable": false, "error": e.to_string()}), None),
+    };
+    let coordinator = &stores.coordinator;
+    let me = coordinator.replica_id();
+    let replica = json!({
+        "id": me,
+        "shared_storage": coordinator.shared(),
+        "leases_held": leases.as_ref().map(|l| l.iter().filter(|l| l.owner == me).map(|l| json!({"doc_id": l.doc_id, "token": l.token, "expires_in_ms": l.expires_in_ms})).collect::<Vec<_>>()),
+        "documents_in_flight_in_cluster": leases.as_ref().map(Vec::len),
+    });
+    let cluster_busy = busy || leases.as_ref().is_some_and(|l| !l.is_empty());
     let llm = c.llm.as_ref();
     let extra = json!({
         "working_directory": c.working_dir,
@@ -97,12 +123,10 @@ pub async fn health(
         "uptime_seconds": state.started.elapsed().as_secs(),
         "workspace": ws.name,
         "open_workspaces": state.workspaces.all().len(),
-        "storage": {
-            "reachable": true,
-            "documents": counts.iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect::<serde_json::Map<_,_>>(),
-            "entities": nodes,
-            "relations": edges,
-        },
+        "storage": storage,
+        "replica": replica,
+        "pipeline_busy": cluster_busy,
+        "pipeline_active": cluster_busy,
         "query_cache": {"enabled": ws.cache.enabled(), "entries": ws.cache.len()},
         "configuration": {
             "llm_binding": llm.map(|l| l.query.binding.as_str()).unwrap_or("none"),
@@ -144,6 +168,9 @@ pub async fn health(
         }
         if let Some(extras) = &state.extras {
             base.extend(extras.health().await);
+        }
+        if base["storage"]["reachable"] == json!(false) {
+            base.insert("status".into(), json!("degraded"));
         }
         if q.deep {
             let probes = probe_models(&ws).await;

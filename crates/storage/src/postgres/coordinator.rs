@@ -384,6 +384,32 @@ impl Coordinator for PgCoordinator {
         .map_err(|e| self.ctx.err("read the generation", e))
     }
 
+    async fn cancel_requests(&self) -> Result<i64> {
+        sqlx::query_scalar(
+            "SELECT coalesce((SELECT cancels FROM lightrag_rs_generation
+                              WHERE workspace = $1), 0)",
+        )
+        .bind(&*self.ctx.workspace)
+        .fetch_one(&self.ctx.pool)
+        .await
+        .map_err(|e| self.ctx.err("read the cancel requests", e))
+    }
+
+    async fn request_cancel(&self) -> Result<i64> {
+        let ctx = &self.ctx;
+        ctx.write("request a cancel", || {
+            sqlx::query_scalar(
+                "INSERT INTO lightrag_rs_generation AS g (workspace, generation, cancels)
+                 VALUES ($1, 0, 1)
+                 ON CONFLICT (workspace) DO UPDATE SET cancels = g.cancels + 1
+                 RETURNING cancels",
+            )
+            .bind(&*ctx.workspace)
+            .fetch_one(&ctx.pool)
+        })
+        .await
+    }
+
     async fn bump_generation(&self) -> Result<i64> {
         let ctx = &self.ctx;
         ctx.write("bump the generation", || {

@@ -16,7 +16,7 @@ use super::error::{map, storage};
 use super::VectorSet;
 
 /// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// The advisory lock that serialises schema changes (`lightrag` in ASCII).
 pub(crate) const SCHEMA_LOCK: i64 = 0x6c69_6768_7472_6167;
@@ -122,7 +122,14 @@ fn steps() -> Vec<Vec<String>> {
                 generation bigint NOT NULL)"
         ),
     ];
-    vec![v1, v2]
+    // Version 3: cluster-wide cancel; leases listed from an index, not a scan.
+    let v3 = vec![
+        "ALTER TABLE lightrag_rs_generation ADD COLUMN cancels bigint NOT NULL DEFAULT 0".into(),
+        "CREATE INDEX lightrag_rs_doc_status_leased ON lightrag_rs_doc_status (workspace, id) \
+         WHERE lease_owner IS NOT NULL"
+            .into(),
+    ];
+    vec![v1, v2, v3]
 }
 
 /// The name of the optional trigram index that serves label search.

@@ -52,7 +52,7 @@ pub async fn delete_documents(
     let job_ws = ws.clone();
     let delete_file = req.delete_file;
     let job = Box::pin(async move { delete_job(job_ws, ids, delete_file).await });
-    if !ws.try_exclusive("Deleting documents", job) {
+    if ws.cluster_busy().await || !ws.try_exclusive("Deleting documents", job) {
         return Ok(Json(json!({
             "status": "busy",
             "message": "The pipeline is busy; try again when it is idle",
@@ -116,7 +116,7 @@ pub async fn clear_all(Ws(ws): Ws) -> ApiResult<Json<Value>> {
         job_ws.cache.invalidate();
         let _ = tx.send(r);
     });
-    if !ws.try_exclusive("Clearing documents", job) {
+    if ws.cluster_busy().await || !ws.try_exclusive("Clearing documents", job) {
         return Ok(Json(json!({
             "status": "busy",
             "message": "Cannot clear documents while the pipeline is busy",
@@ -163,13 +163,13 @@ pub async fn reprocess_failed(Ws(ws): Ws) -> ApiResult<Json<Value>> {
 
 /// `POST /documents/cancel_pipeline`: stops the running processing job.
 #[utoipa::path(post, path = "/documents/cancel_pipeline", tag = "documents", responses((status = 200, description = "Cancellation requested, or nothing to cancel")))]
-pub async fn cancel_pipeline(Ws(ws): Ws) -> Json<Value> {
-    if ws.pipeline.cancel() {
+pub async fn cancel_pipeline(Ws(ws): Ws) -> ApiResult<Json<Value>> {
+    Ok(if ws.cancel_everywhere().await? {
         Json(json!({"status": "cancellation_requested",
-                    "message": "Processing stops at its next step; documents in flight end failed, waiting ones stay pending"}))
+                    "message": "Processing stops at its next step in every replica; documents in flight end failed, waiting ones stay pending"}))
     } else {
         Json(json!({"status": "not_busy", "message": "No documents are being processed"}))
-    }
+    })
 }
 
 /// `POST /documents/recovery/force_reset` body.

@@ -195,5 +195,5 @@ pub async fn track_status(Ws(ws): Ws, Path(track_id): Path<String>) -> ApiResult
 /// `GET /documents/pipeline_status`.
 #[utoipa::path(get, path = "/documents/pipeline_status", tag = "documents", responses((status = 200, description = "What the background pipeline does")))]
 pub async fn pipeline_status(Ws(ws): Ws) -> Json<Value> {
-    Json(ws.pipeline.status_json())
+    Json(ws.pipeline_status().await)
 }
