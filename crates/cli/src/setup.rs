@@ -101,11 +101,35 @@ pub fn chat_models(
     let Some(llm) = &cfg.llm else {
         return Ok(None);
     };
+    // One Redis connection for every role's slots when the budget is the cluster's.
+    let cluster = match lightrag_orchestrator::cluster_llm_budget(&cfg.settings)? {
+        Some(url) => Some(Arc::new(
+            lightrag_orchestrator::redis_link::RedisLink::new(
+                &lightrag_orchestrator::RedisSettings { url, db: 0 },
+                std::time::Duration::from_secs(2),
+            )
+            .map_err(|e| lightrag_core::Error::Config(e.to_string()))?,
+        )),
+        None => None,
+    };
+    // A slot of a process that dies comes back after the longest a request may take.
+    let lease = std::time::Duration::from_secs_f64(llm.timeout_s.max(1.0) + 30.0);
     let cached =
         |name: &str, role: &lightrag_core::config::LlmRole| -> Result<Arc<dyn ChatModel>> {
             // The cache answers before the limit: a cached reply never waits for a slot.
             let remote = remote::chat_model(name, role, llm)?;
-            let limited = Arc::new(LimitedChat::new(remote, cfg.max_async));
+            let limited = Arc::new(match &cluster {
+                Some(link) => LimitedChat::with_slots(
+                    remote.clone(),
+                    Arc::new(lightrag_orchestrator::RedisSlots::new(
+                        link.clone(),
+                        &remote.identity(),
+                        cfg.max_async,
+                        lease,
+                    )),
+                ),
+                None => LimitedChat::new(remote, cfg.max_async),
+            });
             Ok(Arc::new(CachedChat::new(
                 limited,
                 kv.clone(),

@@ -13,7 +13,8 @@ lightrag_core::settings_table! {
         "BATCH_PROCESSING_INTERVAL" = "100" : "Orchestrator: milliseconds a text may wait for its batch to fill before the batch is sent anyway.",
         "MAX_BATCH_RETRIES" = "3" : "Orchestrator: retries of a failed batch (exponential backoff) before each text is sent alone.",
         "EMBEDDING_CACHE_TTL" = "3600" : "Orchestrator: seconds a cached embedding lives, in process and in Redis; 0 = no expiry.",
-        "REDIS_URL" = "" : "Redis for the orchestrator's second cache level and shared queue (redis://host:port); empty = REDIS_HOST/REDIS_PORT, or no Redis.",
+        "REDIS_URL" = "" : "Redis for the orchestrator's second cache level and shared queue, and for MAX_ASYNC_SCOPE=cluster (redis://host:port; REDIS_URI, LightRAG's name, also works); empty = REDIS_HOST/REDIS_PORT, or no Redis.",
+        "MAX_ASYNC_SCOPE" = "process" : "`process`: MAX_ASYNC bounds this process's requests to each model server; `cluster`: MAX_ASYNC is one budget shared through Redis by every process (replicas, `lightrag insert` runs) calling the same model server.",
         "REDIS_HOST" = "" : "Redis host, when REDIS_URL is empty; empty = no Redis.",
         "REDIS_PORT" = "6379" : "Redis port, with REDIS_HOST.",
         "REDIS_EMBEDDING_DB" = "2" : "Redis database of the embedding cache and queue.",
@@ -60,12 +61,7 @@ impl EmbeddingBatching {
         if !r.flag(&["EMBEDDING_BATCHING", "ENABLE_EMBEDDING_BATCHING"])? {
             return Ok(None);
         }
-        let mut redis_url = r.raw(&["REDIS_URL"]);
-        let host = r.raw(&["REDIS_HOST"]);
-        if redis_url.is_empty() && !host.is_empty() {
-            let port: u16 = r.parse(&["REDIS_PORT"])?;
-            redis_url = format!("redis://{host}:{port}");
-        }
+        let redis_url = redis_url(s)?;
         Ok(Some(EmbeddingBatching {
             batch_size: r.parse(&["OLLAMA_EMBEDDING_BATCH_SIZE"])?,
             max_batch_size: r.parse(&["EMBEDDING_MAX_BATCH_SIZE"])?,
@@ -84,6 +80,42 @@ impl EmbeddingBatching {
             breaker_cooldown_s: r.parse(&["EMBEDDING_BREAKER_COOLDOWN"])?,
             max_in_flight_batches: r.parse(&["EMBEDDING_MAX_INFLIGHT_BATCHES"])?,
         }))
+    }
+}
+
+/// The Redis URL configured (REDIS_URL or REDIS_URI, else REDIS_HOST and REDIS_PORT); empty
+/// when there is none.
+pub fn redis_url(s: &Settings) -> lightrag_core::Result<String> {
+    let r = s.reader(ORCHESTRATOR_KEYS);
+    let url = r.raw(&["REDIS_URL", "REDIS_URI"]);
+    let host = r.raw(&["REDIS_HOST"]);
+    if url.is_empty() && !host.is_empty() {
+        let port: u16 = r.parse(&["REDIS_PORT"])?;
+        return Ok(format!("redis://{host}:{port}"));
+    }
+    Ok(url)
+}
+
+/// Whether MAX_ASYNC is one budget for the cluster (`MAX_ASYNC_SCOPE=cluster`), with the Redis
+/// URL that holds it; `None` for a per-process budget.
+pub fn cluster_llm_budget(s: &Settings) -> lightrag_core::Result<Option<String>> {
+    let r = s.reader(ORCHESTRATOR_KEYS);
+    match r.raw(&["MAX_ASYNC_SCOPE"]).to_ascii_lowercase().as_str() {
+        "" | "process" => Ok(None),
+        "cluster" => {
+            let url = redis_url(s)?;
+            if url.is_empty() {
+                return Err(lightrag_core::Error::Config(
+                    "MAX_ASYNC_SCOPE=cluster shares the budget through Redis: set REDIS_URL \
+                     (or REDIS_URI)"
+                        .into(),
+                ));
+            }
+            Ok(Some(url))
+        }
+        other => Err(lightrag_core::Error::Config(format!(
+            "MAX_ASYNC_SCOPE = '{other}': use process or cluster"
+        ))),
     }
 }
 

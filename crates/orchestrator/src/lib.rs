@@ -21,6 +21,7 @@
 //! skipped (after one short timeout) and health says `degraded`. See docs/orchestrator.md.
 
 pub mod breaker;
+pub mod cluster_slots;
 pub mod config;
 mod controls;
 pub mod dispatch;
@@ -40,11 +41,12 @@ pub mod sizer;
 mod workers;
 
 pub use breaker::BreakerState;
+pub use cluster_slots::RedisSlots;
 pub use config::{OrchestratorConfig, RedisSettings};
 pub use controls::{CacheReport, CacheStats};
 pub use error::{OrchestratorError, Result};
 pub use health::{Health, PipelineStatus, RedisStatus, Status};
-pub use keys::{EmbeddingBatching, ORCHESTRATOR_KEYS};
+pub use keys::{cluster_llm_budget, redis_url, EmbeddingBatching, ORCHESTRATOR_KEYS};
 pub use metrics::MetricsSnapshot;
 pub use orchestrator::BatchingEmbedder;
 pub use profiles::{profile_for, ModelProfile};

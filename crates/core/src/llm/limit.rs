@@ -1,30 +1,65 @@
 //! A concurrency limit on a chat model (LightRAG's MAX_ASYNC): however many documents and
 //! chunks are in flight, at most `n` requests reach the model at once. A stream holds its slot
-//! until it ends.
+//! until it ends. The slots are this process's ([`LocalSlots`]) or, with `MAX_ASYNC_SCOPE=cluster`,
+//! one budget shared by every replica (the orchestrator crate's Redis slots), so that N
+//! replicas do not send N times the load to one model server.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use futures::StreamExt;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{Error, Result};
-use crate::ports::{ChatModel, ChatRequest};
+use crate::ports::{ChatModel, ChatRequest, Held};
+
+/// Where request slots come from.
+#[async_trait]
+pub trait Slots: Send + Sync {
+    /// Waits for a slot; it is given back when the returned value is dropped.
+    async fn acquire(&self) -> Result<Box<dyn Held>>;
+}
+
+/// `n` slots in this process.
+pub struct LocalSlots(Arc<Semaphore>);
+
+impl LocalSlots {
+    pub fn new(n: usize) -> LocalSlots {
+        LocalSlots(Arc::new(Semaphore::new(n.max(1))))
+    }
+}
+
+impl Held for OwnedSemaphorePermit {}
+
+#[async_trait]
+impl Slots for LocalSlots {
+    async fn acquire(&self) -> Result<Box<dyn Held>> {
+        let permit = self
+            .0
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| Error::Llm(e.to_string()))?;
+        Ok(Box::new(permit))
+    }
+}
 
 /// A chat model with at most `n` requests in flight.
 pub struct LimitedChat {
     inner: Arc<dyn ChatModel>,
-    slots: Arc<Semaphore>,
+    slots: Arc<dyn Slots>,
 }
 
 impl LimitedChat {
-    /// Wraps `inner` with `n` (at least 1) concurrent requests.
+    /// Wraps `inner` with `n` (at least 1) concurrent requests in this process.
     pub fn new(inner: Arc<dyn ChatModel>, n: usize) -> Self {
-        LimitedChat {
-            inner,
-            slots: Arc::new(Semaphore::new(n.max(1))),
-        }
+        Self::with_slots(inner, Arc::new(LocalSlots::new(n)))
+    }
+
+    /// Wraps `inner` with slots from `slots` (shared by several models, or processes).
+    pub fn with_slots(inner: Arc<dyn ChatModel>, slots: Arc<dyn Slots>) -> Self {
+        LimitedChat { inner, slots }
     }
 }
 
@@ -35,21 +70,12 @@ impl ChatModel for LimitedChat {
     }
 
     async fn complete(&self, req: &ChatRequest) -> Result<String> {
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|e| Error::Llm(e.to_string()))?;
+        let _slot = self.slots.acquire().await?;
         self.inner.complete(req).await
     }
 
     async fn stream(&self, req: &ChatRequest) -> Result<BoxStream<'static, Result<String>>> {
-        let slot = self
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| Error::Llm(e.to_string()))?;
+        let slot = self.slots.acquire().await?;
         let inner = self.inner.stream(req).await?;
         // The permit moves into the stream and is released when the stream is dropped.
         Ok(Box::pin(inner.map(move |piece| {
