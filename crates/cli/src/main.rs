@@ -6,6 +6,7 @@ mod cmd;
 mod files;
 mod progress;
 mod setup;
+mod shared_logins;
 
 use anyhow::Result;
 use clap::Parser;

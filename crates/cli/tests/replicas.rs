@@ -702,3 +702,65 @@ async fn replicas_share_busy_status_and_cancel() {
     assert_eq!(later["pending"].as_u64().unwrap_or(0), pending, "{later}");
     assert_eq!(later["processing"].as_u64().unwrap_or(0), 0, "{later}");
 }
+
+/// The login lockout counts failures across replicas sharing a Redis: failures spent on one
+/// replica lock the user out on the other too (each replica here has its own embedded
+/// store; only Redis is shared).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_lockout_counts_attempts_across_replicas() {
+    let url = match std::env::var("LIGHTRAG_TEST_REDIS_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            assert!(
+                !services(),
+                "LIGHTRAG_TEST_SERVICES=1 but no LIGHTRAG_TEST_REDIS_URL"
+            );
+            eprintln!("skipped: no Redis (LIGHTRAG_TEST_REDIS_URL)");
+            return;
+        }
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    // A user name of this run's own: the counter in Redis is shared by every test run.
+    let user = format!("admin{}", std::process::id());
+    let start = |name: &str| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut c = common::serve_command(&dir, None);
+        c.env("EMBEDDING_BINDING", "hashing")
+            .env("AUTH_ACCOUNTS", format!("{user}:right"))
+            .env("TOKEN_SECRET", "a-token-secret-of-at-least-32-chars!")
+            .env("LOGIN_MAX_FAILED_ATTEMPTS", "3")
+            .env("LOGIN_LOCKOUT_WINDOW_SECONDS", "60")
+            .env("REDIS_URL", &url);
+        let mut child = c.spawn().unwrap();
+        let base = common::listening_url(&mut child).expect("listening");
+        (child, base)
+    };
+    let (mut a, url_a) = start("a");
+    let (mut b, url_b) = start("b");
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    let login = |base: &str, password: &str| {
+        client
+            .post(format!("{base}/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("username={user}&password={password}"))
+            .send()
+    };
+    // Two failures on A, one on B: the third of the user's failures anywhere.
+    for base in [&url_a, &url_a, &url_b] {
+        assert_eq!(login(base, "wrong").await.unwrap().status(), 401);
+    }
+    for base in [&url_a, &url_b] {
+        let r = login(base, "right").await.unwrap();
+        assert_eq!(
+            r.status(),
+            429,
+            "{base}: locked out, even with the right password"
+        );
+        assert!(r.headers().contains_key("retry-after"));
+    }
+    let _ = a.kill();
+    let _ = b.kill();
+    let _ = (a.wait(), b.wait());
+}

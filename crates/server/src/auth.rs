@@ -243,7 +243,33 @@ pub async fn require(State(state): State<AppState>, req: Request, next: Next) ->
     resp
 }
 
-/// Failed logins per client address and user name, for the lockout.
+/// Where failed logins are counted for the lockout: in this process ([`LoginLimiter`]) or, for
+/// replicas, in a store they share (the binary's Redis counter), so that an attacker cannot
+/// get N times the attempts from N replicas.
+#[async_trait::async_trait]
+pub trait LoginAttempts: Send + Sync {
+    /// Seconds until `key` may try again, if it has failed `max` times within `window`.
+    async fn locked(&self, key: &str, max: usize, window: Duration) -> Option<u64>;
+    /// Counts a failure of `key` (kept for `window`).
+    async fn fail(&self, key: &str, window: Duration);
+    /// Forgets `key`'s failures (a successful login).
+    async fn succeed(&self, key: &str);
+}
+
+#[async_trait::async_trait]
+impl LoginAttempts for LoginLimiter {
+    async fn locked(&self, key: &str, max: usize, window: Duration) -> Option<u64> {
+        self.locked_now(key, max, window)
+    }
+    async fn fail(&self, key: &str, _window: Duration) {
+        self.fail_now(key.to_string());
+    }
+    async fn succeed(&self, key: &str) {
+        self.succeed_now(key);
+    }
+}
+
+/// Failed logins per client address and user name, for the lockout, in this process.
 #[derive(Default)]
 pub struct LoginLimiter {
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
@@ -251,7 +277,7 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     /// Seconds until `key` may try again, if it is locked out.
-    fn locked(&self, key: &str, max: usize, window: Duration) -> Option<u64> {
+    pub fn locked_now(&self, key: &str, max: usize, window: Duration) -> Option<u64> {
         if max == 0 {
             return None;
         }
@@ -267,7 +293,8 @@ impl LoginLimiter {
         None
     }
 
-    fn fail(&self, key: String) {
+    /// Counts a failure of `key`.
+    pub fn fail_now(&self, key: String) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         // Bound memory under a flood of user names: forget the oldest keys.
         if map.len() > 10_000 {
@@ -276,7 +303,8 @@ impl LoginLimiter {
         map.entry(key).or_default().push_back(Instant::now());
     }
 
-    fn succeed(&self, key: &str) {
+    /// Forgets `key`'s failures.
+    pub fn succeed_now(&self, key: &str) {
         self.failures
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -347,7 +375,7 @@ pub async fn login(
     let user: String = form.username.chars().take(256).collect();
     let key = format!("{}:{user}", addr.ip());
     let (max, window) = (cfg.login_max_failed_attempts, cfg.login_lockout_window);
-    if let Some(retry_after) = state.logins.locked(&key, max, window) {
+    if let Some(retry_after) = state.logins.locked(&key, max, window).await {
         return Err(ApiError::TooManyRequests {
             message: "Too many failed login attempts. Try again later.".into(),
             retry_after,
@@ -365,11 +393,13 @@ pub async fn login(
         None => false,
     };
     if !ok {
-        state.logins.fail(key);
+        if max > 0 {
+            state.logins.fail(&key, window).await;
+        }
         tracing::info!(user = %user, "failed login");
         return Err(ApiError::Unauthorized("Incorrect credentials".into()));
     }
-    state.logins.succeed(&key);
+    state.logins.succeed(&key).await;
     m.insert(
         "access_token".into(),
         json!(create_token(cfg, &user, "user")?),

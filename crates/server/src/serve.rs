@@ -15,7 +15,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
-use crate::auth::{self, LoginLimiter};
+use crate::auth::{self, LoginAttempts, LoginLimiter};
 use crate::config::ServerConfig;
 use crate::connections::ConnectionLimits;
 use crate::error::ApiError;
@@ -39,7 +39,7 @@ pub struct Shared {
     pub cfg: ServerConfig,
     pub extras: Option<Arc<dyn Extras>>,
     pub workspaces: Workspaces,
-    pub logins: LoginLimiter,
+    pub logins: Arc<dyn LoginAttempts>,
     /// When each user last got a renewed token.
     pub renewals: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
     pub metrics: Option<PrometheusHandle>,
@@ -69,11 +69,22 @@ impl AppState {
         opener: Arc<dyn EngineOpener>,
         extras: Option<Arc<dyn Extras>>,
     ) -> AppState {
+        Self::with_parts(cfg, opener, extras, None)
+    }
+
+    /// Like [`AppState::with_extras`], counting failed logins in `logins` (shared by replicas)
+    /// instead of in this process.
+    pub fn with_parts(
+        cfg: ServerConfig,
+        opener: Arc<dyn EngineOpener>,
+        extras: Option<Arc<dyn Extras>>,
+        logins: Option<Arc<dyn LoginAttempts>>,
+    ) -> AppState {
         AppState(Arc::new(Shared {
             extras,
             workspaces: Workspaces::new(opener, cfg.clone()),
             cfg,
-            logins: LoginLimiter::default(),
+            logins: logins.unwrap_or_else(|| Arc::new(LoginLimiter::default())),
             renewals: Default::default(),
             metrics: crate::metrics::install(),
             started: Instant::now(),

@@ -78,7 +78,26 @@ pub async fn run(cfg: Config, g: &GlobalArgs, args: &ServeArgs) -> Result<()> {
     let (embedder, orchestrator) = setup::embedder_and_orchestrator(&cfg)?;
     let default_ws = scfg.default_workspace.clone();
     let extras = orchestrator.map(|o| Arc::new(OrchestratorReport(o)) as Arc<dyn Extras>);
-    let state = AppState::with_extras(scfg.clone(), Arc::new(CliOpener { cfg, embedder }), extras);
+    // With Redis, failed logins are counted there: the lockout holds across replicas.
+    let redis = lightrag_orchestrator::redis_url(&cfg.settings)?;
+    let logins = if redis.is_empty() {
+        None
+    } else {
+        let link = lightrag_orchestrator::redis_link::RedisLink::new(
+            &lightrag_orchestrator::RedisSettings { url: redis, db: 0 },
+            Duration::from_secs(2),
+        )?;
+        Some(
+            Arc::new(crate::shared_logins::RedisLogins::new(Arc::new(link)))
+                as Arc<dyn lightrag_server::auth::LoginAttempts>,
+        )
+    };
+    let state = AppState::with_parts(
+        scfg.clone(),
+        Arc::new(CliOpener { cfg, embedder }),
+        extras,
+        logins,
+    );
     // Open the default workspace now, so that a bad working directory fails at start.
     state
         .workspaces
