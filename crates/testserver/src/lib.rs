@@ -57,6 +57,10 @@ pub struct ServerConfig {
     /// Embedding calls computed at once (Ollama runs a model's requests through a fixed
     /// number of slots and queues the rest); 0 = no limit.
     pub embed_parallel: usize,
+    /// Chat requests answered at once (a model server's parallel slots, as vLLM's or Ollama's
+    /// OLLAMA_NUM_PARALLEL); the rest queue, each answered `latency` after it gets a slot. 0 =
+    /// no limit.
+    pub chat_parallel: usize,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +74,7 @@ impl Default for ServerConfig {
             models: vec!["test-llm:latest".into(), "test-embed:latest".into()],
             report_concurrency: false,
             embed_parallel: 0,
+            chat_parallel: 0,
         }
     }
 }
@@ -85,6 +90,7 @@ pub(crate) struct AppState {
     embed_texts: AtomicU64,
     embed_compute_nanos: AtomicU64,
     embed_slots: Option<Arc<tokio::sync::Semaphore>>,
+    chat_slots: Option<Arc<tokio::sync::Semaphore>>,
     in_flight: AtomicI64,
     max_in_flight: AtomicI64,
     requests: Mutex<VecDeque<Value>>,
@@ -159,6 +165,8 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<(SocketAddr, JoinHandle
         script: script::Scripted::new(cfg.script.clone()),
         embed_slots: (cfg.embed_parallel > 0)
             .then(|| Arc::new(tokio::sync::Semaphore::new(cfg.embed_parallel))),
+        chat_slots: (cfg.chat_parallel > 0)
+            .then(|| Arc::new(tokio::sync::Semaphore::new(cfg.chat_parallel))),
         embed_texts: AtomicU64::new(0),
         embed_compute_nanos: AtomicU64::new(0),
         cfg,
@@ -336,6 +344,10 @@ pub(crate) async fn play(
     error: ErrorShape,
 ) -> Result<(Plan, String), Box<Response>> {
     let mut plan = s.script.plan(kind, texts, prompt);
+    let _slot = match (&s.chat_slots, kind) {
+        (Some(slots), RuleKind::Chat) => slots.acquire().await.ok(),
+        _ => None,
+    };
     tokio::time::sleep(latency + plan.delay).await;
     match std::mem::replace(&mut plan.outcome, Outcome::Reply(String::new())) {
         Outcome::Reply(reply) => Ok((plan, reply)),

@@ -40,6 +40,10 @@ struct Args {
     /// Embedding requests computed at once, like Ollama's OLLAMA_NUM_PARALLEL (0 = no limit).
     #[arg(long, default_value_t = 0)]
     embed_parallel: usize,
+    /// Chat requests answered at once, like a model server's parallel slots (0 = no limit);
+    /// the rest queue.
+    #[arg(long, default_value_t = 0)]
+    chat_parallel: usize,
     /// Multiply every embedding by this (checks client-side normalisation).
     #[arg(long, default_value_t = 1.0)]
     embed_scale: f32,
@@ -87,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
         latency: Duration::from_millis(args.latency_ms),
         embedder,
         embed_parallel: args.embed_parallel,
+        chat_parallel: args.chat_parallel,
         embed_scale: args.embed_scale,
         report_concurrency: args.max_concurrency_report,
         ..ServerConfig::default()
