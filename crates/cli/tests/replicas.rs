@@ -747,6 +747,19 @@ async fn login_lockout_counts_attempts_across_replicas() {
             .body(format!("username={user}&password={password}"))
             .send()
     };
+    // /health (for a logged-in user) shows the shared Redis answering.
+    let token: Value = login(&url_a, "right").await.unwrap().json().await.unwrap();
+    let token = token["access_token"].as_str().expect("a token").to_string();
+    let health: Value = client
+        .get(format!("{url_a}/health"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["redis"]["reachable"], json!(true), "{health}");
     // Two failures on A, one on B: the third of the user's failures anywhere.
     for base in [&url_a, &url_a, &url_b] {
         assert_eq!(login(base, "wrong").await.unwrap().status(), 401);
@@ -763,4 +776,90 @@ async fn login_lockout_counts_attempts_across_replicas() {
     let _ = a.kill();
     let _ = b.kill();
     let _ = (a.wait(), b.wait());
+}
+
+/// A change made through one replica empties every replica's query cache at once, not after
+/// QUERY_CACHE_TTL: a question cached on B before a document is added through A is answered
+/// from the new knowledge base right after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_change_through_one_replica_reaches_every_replicas_cache() {
+    let Some(url) = pg_url() else { return };
+    let ws = format!(
+        "cache_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let (llm, _llm_task) = serve(ServerConfig {
+        script: script(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let ports: Vec<u16> = (0..2).map(|_| free_port()).collect();
+    let replicas: Vec<Replica> = (0..2)
+        .map(|r| Replica::start(&tmp.path().join(format!("r{r}")), ports[r], &url, &ws, llm))
+        .collect();
+    let (a, b) = (replicas[0].url(), replicas[1].url());
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    let insert_and_wait = |i: usize, done: u64| {
+        let (client, a) = (client.clone(), a.clone());
+        async move {
+            let (status, body) = post(
+                &client,
+                &format!("{a}/documents/texts"),
+                json!({"texts": [text(i)], "file_sources": [key(i)]}),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            let started = Instant::now();
+            while processed(&client, &a).await < done {
+                assert!(started.elapsed() < Duration::from_secs(30), "not processed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    let ask = |base: String| {
+        let client = client.clone();
+        async move {
+            let (status, body) = post(
+                &client,
+                &format!("{base}/query"),
+                json!({"query": "Whom did the Hub meet?", "mode": "naive", "only_need_context": true}),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            body["response"].as_str().unwrap_or("").to_string()
+        }
+    };
+    insert_and_wait(0, 1).await;
+    let before = ask(b.clone()).await;
+    assert!(
+        before.contains("Node 000") && !before.contains("Node 001"),
+        "{before}"
+    );
+    assert_eq!(ask(b.clone()).await, before);
+    let metrics = client
+        .get(format!("{b}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let hits: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("lightrag_query_cache_hits_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(hits >= 1.0, "the second question came from B's cache");
+    insert_and_wait(1, 2).await;
+    let after = ask(b.clone()).await;
+    assert!(
+        after.contains("Node 001"),
+        "B's cache followed the change made through A: {after}"
+    );
 }

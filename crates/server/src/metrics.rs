@@ -82,6 +82,18 @@ fn describe() {
         "Documents that reached a final status, by status."
     );
     describe_counter!(
+        "lightrag_document_leases_total",
+        "Documents this replica claimed under a lease, by replica."
+    );
+    describe_counter!(
+        "lightrag_document_leases_taken_over_total",
+        "Claims of documents whose earlier holder's lease had run out, by replica."
+    );
+    describe_counter!(
+        "lightrag_document_leases_expired_total",
+        "Documents this replica stopped because its lease ran out and another took them, by replica."
+    );
+    describe_counter!(
         "lightrag_embedding_cache_hits_total",
         "Embeddings served by the in-process embedding cache, by workspace."
     );

@@ -322,3 +322,50 @@ async fn pg_two_processes_merging_one_hub_lose_nothing() {
     assert_eq!(shared_edges, single_edges);
     assert!(a.rag.check().await.unwrap().is_clean());
 }
+
+/// Two processes inserting at once never both win an enqueue decision: the same content under
+/// two keys gives one document and one duplicate row, the same key and content one document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pg_concurrent_enqueues_decide_once() {
+    let Some(pg) = Pg::new("pg_concurrent_enqueues").await else {
+        return;
+    };
+    let model = embedder().model_name().to_string();
+    let a = engine(pg.stores(&model, EMBED_DIM).await.expect("open"));
+    let b = engine(pg.stores(&model, EMBED_DIM).await.expect("open"));
+    for round in 0..10 {
+        let text = format!("Round {round}: the [Ferry] left the [Harbour] at dawn.");
+        // One content, two keys, two processes, at once.
+        let (ra, rb) = tokio::join!(
+            a.rag
+                .enqueue(vec![doc(&format!("a-{round}.txt"), &text)], "a"),
+            b.rag
+                .enqueue(vec![doc(&format!("b-{round}.txt"), &text)], "b"),
+        );
+        let outcomes = [ra.unwrap().remove(0), rb.unwrap().remove(0)];
+        let added = outcomes
+            .iter()
+            .filter(|o| matches!(o, lightrag_core::pipeline::EnqueueOutcome::Added { .. }))
+            .count();
+        let dups = outcomes
+            .iter()
+            .filter(|o| matches!(o, lightrag_core::pipeline::EnqueueOutcome::Duplicate { .. }))
+            .count();
+        assert_eq!((added, dups), (1, 1), "round {round}: {outcomes:?}");
+        // One key, one content, both processes.
+        let key = format!("same-{round}.txt");
+        let other = format!("Round {round} again: the [Ferry] came back.");
+        let (ra, rb) = tokio::join!(
+            a.rag.enqueue(vec![doc(&key, &other)], "a"),
+            b.rag.enqueue(vec![doc(&key, &other)], "b"),
+        );
+        let outcomes = [ra.unwrap().remove(0), rb.unwrap().remove(0)];
+        let added = outcomes
+            .iter()
+            .filter(|o| matches!(o, lightrag_core::pipeline::EnqueueOutcome::Added { .. }))
+            .count();
+        assert_eq!(added, 1, "round {round}: {outcomes:?}");
+    }
+    let counts = a.rag.stores().doc_status.counts().await.unwrap();
+    assert_eq!(counts[&DocStatus::Pending], 20, "{counts:?}");
+}

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use async_trait::async_trait;
 use lightrag_core::config::{Config, Settings};
 use lightrag_core::ports::Embedder;
+use lightrag_orchestrator::redis_link::RedisLink;
 use lightrag_orchestrator::BatchingEmbedder;
 use lightrag_server::serve::shutdown_signal;
 use lightrag_server::{AppState, EngineOpener, Extras, OpenedEngine, ServerConfig};
@@ -34,20 +35,32 @@ impl EngineOpener for CliOpener {
     }
 }
 
-/// The embedding orchestrator's health and counters in `/health` (its metrics reach
-/// `/metrics` through the `metrics` facade).
-struct OrchestratorReport(Arc<BatchingEmbedder>);
+/// What the binary adds to `/health`: the embedding orchestrator's health and counters (its
+/// metrics reach `/metrics` through the `metrics` facade) and whether the Redis that replicas
+/// share answers.
+struct Report {
+    orchestrator: Option<Arc<BatchingEmbedder>>,
+    redis: Option<Arc<RedisLink>>,
+}
 
 #[async_trait]
-impl Extras for OrchestratorReport {
+impl Extras for Report {
     async fn health(&self) -> Map<String, Value> {
         let mut m = Map::new();
-        let health = serde_json::to_value(self.0.health().await).unwrap_or(Value::Null);
-        let metrics = serde_json::to_value(self.0.metrics()).unwrap_or(Value::Null);
-        m.insert(
-            "embedding_orchestrator".into(),
-            json!({"health": health, "metrics": metrics}),
-        );
+        if let Some(o) = &self.orchestrator {
+            let health = serde_json::to_value(o.health().await).unwrap_or(Value::Null);
+            let metrics = serde_json::to_value(o.metrics()).unwrap_or(Value::Null);
+            m.insert(
+                "embedding_orchestrator".into(),
+                json!({"health": health, "metrics": metrics}),
+            );
+        }
+        if let Some(link) = &self.redis {
+            m.insert(
+                "redis".into(),
+                json!({"url": link.shown(), "reachable": link.ping().await}),
+            );
+        }
         m
     }
 }
@@ -77,21 +90,26 @@ pub async fn run(cfg: Config, g: &GlobalArgs, args: &ServeArgs) -> Result<()> {
     let scfg = server_config(&cfg, g, args)?;
     let (embedder, orchestrator) = setup::embedder_and_orchestrator(&cfg)?;
     let default_ws = scfg.default_workspace.clone();
-    let extras = orchestrator.map(|o| Arc::new(OrchestratorReport(o)) as Arc<dyn Extras>);
     // With Redis, failed logins are counted there: the lockout holds across replicas.
     let redis = lightrag_orchestrator::redis_url(&cfg.settings)?;
-    let logins = if redis.is_empty() {
+    let redis = if redis.is_empty() {
         None
     } else {
-        let link = lightrag_orchestrator::redis_link::RedisLink::new(
+        Some(Arc::new(RedisLink::new(
             &lightrag_orchestrator::RedisSettings { url: redis, db: 0 },
             Duration::from_secs(2),
-        )?;
-        Some(
-            Arc::new(crate::shared_logins::RedisLogins::new(Arc::new(link)))
-                as Arc<dyn lightrag_server::auth::LoginAttempts>,
-        )
+        )?))
     };
+    let logins = redis.clone().map(|link| {
+        Arc::new(crate::shared_logins::RedisLogins::new(link))
+            as Arc<dyn lightrag_server::auth::LoginAttempts>
+    });
+    let extras = (orchestrator.is_some() || redis.is_some()).then(|| {
+        Arc::new(Report {
+            orchestrator,
+            redis,
+        }) as Arc<dyn Extras>
+    });
     let state = AppState::with_parts(
         scfg.clone(),
         Arc::new(CliOpener { cfg, embedder }),
