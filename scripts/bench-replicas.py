@@ -96,12 +96,24 @@ class Cluster:
     def server_pids(self):
         return [p.pid for p in self.procs] + pids_named("postgres") + pids_named("nginx")
 
+    def cpu(self):
+        """CPU seconds so far of the replicas, PostgreSQL and nginx."""
+        return {"replicas": cpu_seconds([p.pid for p in self.procs]),
+                "postgres": cpu_seconds(pids_named("postgres")),
+                "nginx": cpu_seconds(pids_named("nginx"))}
+
+
     def stop(self):
         for p in self.procs:
             p.terminate()
         for p in self.procs:
             p.wait(timeout=60)
         subprocess.run([f"{ROOT}/scripts/nginx.sh", "stop", str(self.lb)], capture_output=True)
+
+
+def cpu_split(before, after, n):
+    """CPU milliseconds per unit of work, by process kind."""
+    return {k: round(1000 * (after[k] - before[k]) / n, 2) for k in before}
 
 
 def bench_queries(work):
@@ -112,7 +124,7 @@ def bench_queries(work):
                    ENABLE_QUERY_CACHE="false", PIPELINE_POLL_INTERVAL="1")
         c = Cluster(n, env, os.path.join(work, f"q{n}"))
         try:
-            before = cpu_seconds(c.server_pids())
+            before, split0 = cpu_seconds(c.server_pids()), c.cpu()
             t = time.time()
             out = subprocess.run([f"{BIN}/lightrag", "bench", "--component", "e2e", "--url", c.url,
                                   "--docs", "100", "--doc-tokens", "400", "--queries", str(QUERIES),
@@ -120,29 +132,38 @@ def bench_queries(work):
                                  capture_output=True, text=True)
             wall = time.time() - t
             cpu = cpu_seconds(c.server_pids()) - before
+            split1 = c.cpu()
             assert out.returncode == 0, out.stderr + out.stdout
             result = json.loads(out.stdout[out.stdout.index("{"):])
             phases = {p["phase"]: p for p in result["phases"]}
             requests = sum(p["requests"] for p in result["phases"])
             d = phases["distinct context-only"]
             rows.append({"replicas": n, "distinct_per_s": d["per_second"],
-                         "distinct_p50_ms": d["latency"]["p50"], "distinct_p99_ms": d["latency"]["p99"],
+                         "distinct_p50_ms": d["latency"]["p50_ms"], "distinct_p99_ms": d["latency"]["p99_ms"],
                          "cached_per_s": phases["repeated (cache)"]["per_second"],
                          "requests": requests, "server_cpu_s": round(cpu, 1),
-                         "cpu_ms_per_request": round(1000 * cpu / requests, 2), "wall_s": round(wall, 1)})
+                         "cpu_ms_per_request": round(1000 * cpu / requests, 2),
+                         "cpu_ms_per_request_by_process": cpu_split(split0, split1, requests),
+                         "wall_s": round(wall, 1)})
             print(json.dumps(rows[-1]), flush=True)
         finally:
             c.stop()
     return rows
 
 
+# HUB=1 (default): every document also names one shared entity, whose lock every merge takes;
+# HUB=0: documents share no entity.
+HUB = os.environ.get("HUB", "1") == "1"
+
+
 def insert_script(work):
     rules = [{"match": "may be missing from your answer", "reply": "<|COMPLETE|>"}]
     for i in range(DOCS):
+        board = "Survey Board" if HUB else f"Survey Team {i:04d}"
         rules.append({"match": f"Survey {i:04d}:", "reply": "\n".join([
             f"entity<|#|>Station {i:04d}<|#|>Location<|#|>Station {i:04d} was surveyed in survey {i:04d}.",
-            f"entity<|#|>Survey Board<|#|>Organization<|#|>The Survey Board ran survey {i:04d}.",
-            f"relation<|#|>Survey Board<|#|>Station {i:04d}<|#|>survey<|#|>The Survey Board surveyed Station {i:04d}.",
+            f"entity<|#|>{board}<|#|>Organization<|#|>The {board} ran survey {i:04d}.",
+            f"relation<|#|>{board}<|#|>Station {i:04d}<|#|>survey<|#|>The {board} surveyed Station {i:04d}.",
             "<|COMPLETE|>"])})
     path = os.path.join(work, "script.json")
     json.dump({"rules": rules}, open(path, "w"))
@@ -152,7 +173,7 @@ def insert_script(work):
 def bench_inserts(work):
     script = insert_script(work)
     rows = []
-    for n in (1, 3):
+    for n in [int(x) for x in os.environ.get("INSERT_REPLICAS", "1,3").split(",")]:
         llm_port = free_port()
         llm = subprocess.Popen([f"{BIN}/lightrag-test-llm", "--port", str(llm_port), "--script", script,
                                 "--latency-ms", str(LATENCY_MS), "--chat-parallel", str(CHAT_PARALLEL)],
@@ -161,12 +182,12 @@ def bench_inserts(work):
         ws = f"bench_i{n}_{int(time.time())}"
         env = dict(pg_env(ws), EMBEDDING_BINDING="hashing", EMBEDDING_DIM="384", LLM_BINDING="openai",
                    LLM_MODEL="test-llm", LLM_BINDING_HOST=f"http://127.0.0.1:{llm_port}/v1",
-                   MAX_GLEANING="0", MAX_PARALLEL_INSERT="4", MAX_ASYNC="4",
+                   MAX_GLEANING="0", MAX_PARALLEL_INSERT=os.environ.get("PARALLEL", "4"), MAX_ASYNC="4",
                    FORCE_LLM_SUMMARY_ON_MERGE="100000", SUMMARY_MAX_TOKENS="100000000",
                    MAX_SOURCE_IDS_PER_ENTITY="100000", PIPELINE_POLL_INTERVAL="0.5")
         c = Cluster(n, env, os.path.join(work, f"i{n}"))
         try:
-            before = cpu_seconds(c.server_pids())
+            before, split0 = cpu_seconds(c.server_pids()), c.cpu()
             t = time.time()
             for b in range(0, DOCS, 50):
                 ids = range(b, min(b + 50, DOCS))
@@ -180,12 +201,15 @@ def bench_inserts(work):
                 time.sleep(0.2)
             wall = time.time() - t
             cpu = cpu_seconds(c.server_pids()) - before
+            split1 = c.cpu()
             stats = get(f"http://127.0.0.1:{llm_port}/test/stats")
-            rows.append({"replicas": n, "documents": DOCS, "failed": counts.get("failed", 0),
+            rows.append({"replicas": n, "hub": HUB, "max_parallel_insert": int(os.environ.get("PARALLEL", "4")),
+                         "documents": DOCS, "failed": counts.get("failed", 0),
                          "seconds": round(wall, 1), "docs_per_s": round(DOCS / wall, 1),
                          "model_bound_docs_per_s": round(CHAT_PARALLEL * 1000 / LATENCY_MS, 1),
                          "llm_calls": stats["chat_calls"], "llm_max_in_flight": stats["max_in_flight"],
-                         "server_cpu_s": round(cpu, 1), "cpu_ms_per_doc": round(1000 * cpu / DOCS, 1)})
+                         "server_cpu_s": round(cpu, 1), "cpu_ms_per_doc": round(1000 * cpu / DOCS, 1),
+                         "cpu_ms_per_doc_by_process": cpu_split(split0, split1, DOCS)})
             print(json.dumps(rows[-1]), flush=True)
         finally:
             c.stop()
