@@ -62,6 +62,8 @@ impl ApiError {
             ApiError::Engine(E::NotFound(_)) => StatusCode::NOT_FOUND,
             // A request the configuration cannot serve (e.g. bypass without an LLM).
             ApiError::Engine(E::Config(_)) => StatusCode::BAD_REQUEST,
+            // A database that is down or busy: try again later (the message names it).
+            ApiError::Engine(e) if e.is_retryable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Engine(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -79,7 +81,8 @@ impl ApiError {
     /// a missing model) is said in the response.
     fn opaque(&self) -> bool {
         matches!(self, ApiError::Internal(_))
-            || (matches!(self, ApiError::Engine(_)) && self.status().is_server_error())
+            || (matches!(self, ApiError::Engine(_))
+                && self.status() == StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// The `detail` to show: the message, or an opaque id for internal failures.
@@ -154,4 +157,33 @@ pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Ne
         parts,
         axum::body::Body::from(json!({ "detail": detail }).to_string()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lightrag_core::{StorageError, StorageErrorKind};
+
+    #[test]
+    fn a_database_that_is_down_is_a_503_that_names_it() {
+        let down = ApiError::Engine(lightrag_core::Error::Storage(StorageError::new(
+            "postgres",
+            StorageErrorKind::Unavailable,
+            "cannot reach PostgreSQL at db:5432: connection refused",
+        )));
+        assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let shown = down.detail().to_string();
+        assert!(
+            shown.contains("postgres") && shown.contains("db:5432"),
+            "{shown}"
+        );
+        // A damaged row is not the client's to retry: opaque 500.
+        let corrupt = ApiError::Engine(lightrag_core::Error::Storage(StorageError::new(
+            "postgres",
+            StorageErrorKind::Corrupt,
+            "row x cannot be read",
+        )));
+        assert_eq!(corrupt.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(corrupt.detail().to_string().contains("error_id"));
+    }
 }
