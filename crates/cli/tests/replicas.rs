@@ -140,6 +140,18 @@ struct Replica {
 
 impl Replica {
     fn start(dir: &Path, port: u16, url: &str, ws: &str, llm: SocketAddr) -> Replica {
+        Self::start_with(dir, port, url, ws, llm, &[])
+    }
+
+    /// [`Replica::start`] with settings of the test's own (they override the defaults).
+    fn start_with(
+        dir: &Path,
+        port: u16,
+        url: &str,
+        ws: &str,
+        llm: SocketAddr,
+        extra: &[(&str, &str)],
+    ) -> Replica {
         std::fs::create_dir_all(dir).unwrap();
         let mut c = common::serve_command(dir, None);
         common_env(&mut c, llm);
@@ -155,6 +167,9 @@ impl Replica {
             .env("DOCUMENT_LEASE_TTL", "3")
             .env("PIPELINE_POLL_INTERVAL", "0.3")
             .env("ENABLE_QUERY_CACHE", "true");
+        for (k, v) in extra {
+            c.env(k, v);
+        }
         let mut child = c.spawn().expect("start lightrag serve");
         let shown = common::listening_url(&mut child);
         assert!(shown.is_ok(), "replica on {port} did not start: {shown:?}");
@@ -862,4 +877,92 @@ async fn a_change_through_one_replica_reaches_every_replicas_cache() {
         after.contains("Node 001"),
         "B's cache followed the change made through A: {after}"
     );
+}
+
+/// A replica stopped with SIGTERM (a rolling update) gives its documents up: another replica
+/// takes them over at once, not after DOCUMENT_LEASE_TTL (a minute here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replica_stopped_with_sigterm_hands_its_documents_over() {
+    let Some(url) = pg_url() else { return };
+    let ws = format!(
+        "handover_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let mut llms = Vec::new();
+    for _ in 0..2 {
+        let (addr, handle) = serve(ServerConfig {
+            script: script(),
+            latency: Duration::from_millis(800),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        llms.push((addr, handle));
+    }
+    let ports: Vec<u16> = (0..2).map(|_| free_port()).collect();
+    let slow_lease = [("DOCUMENT_LEASE_TTL", "60")];
+    let mut replicas: Vec<Replica> = (0..2)
+        .map(|r| {
+            Replica::start_with(
+                &tmp.path().join(format!("r{r}")),
+                ports[r],
+                &url,
+                &ws,
+                llms[r].0,
+                &slow_lease,
+            )
+        })
+        .collect();
+    let (a, b) = (replicas[0].url(), replicas[1].url());
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    let ids: Vec<usize> = (0..10).collect();
+    let (status, body) = post(
+        &client,
+        &format!("{a}/documents/texts"),
+        json!({
+            "texts": ids.iter().map(|i| text(*i)).collect::<Vec<_>>(),
+            "file_sources": ids.iter().map(|i| key(*i)).collect::<Vec<_>>(),
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let started = Instant::now();
+    loop {
+        let h = get(&client, &format!("{b}/health")).await;
+        if h["replica"]["leases_held"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty())
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "B never worked: {h}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // SIGTERM: B stops its run and gives its leases up as it exits.
+    let pid = replicas[1].child.id().to_string();
+    let out = Command::new("kill").args(["-TERM", &pid]).output().unwrap();
+    assert!(out.status.success());
+    let exited = replicas[1].child.wait().unwrap();
+    assert!(exited.success(), "B exits cleanly: {exited:?}");
+    let stopped = Instant::now();
+    loop {
+        let counts =
+            get(&client, &format!("{a}/documents/status_counts")).await["status_counts"].clone();
+        if counts["processed"].as_u64() == Some(10) {
+            break;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(30),
+            "B's documents were not taken over before their leases ran out: {counts}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -220,6 +220,13 @@ impl Coordinator for LocalCoordinator {
         }
     }
 
+    async fn release_all(&self) -> Result<usize> {
+        let mut st = self.state();
+        let n = st.leases.len();
+        st.leases.clear();
+        Ok(n)
+    }
+
     async fn leases(&self) -> Result<Vec<LeaseInfo>> {
         let st = self.state();
         let now = Instant::now();

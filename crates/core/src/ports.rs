@@ -385,6 +385,9 @@ pub trait Coordinator: Send + Sync {
     /// Forgets that this process holds `lease` (its task was dropped), so that the next
     /// claim here may take the document again.
     fn abandon(&self, lease: &DocLease);
+    /// Gives up every lease this process holds: it is stopping, and its documents go to the
+    /// others at once instead of when the leases expire. Returns how many.
+    async fn release_all(&self) -> Result<usize>;
     /// Every live lease, by document id.
     async fn leases(&self) -> Result<Vec<LeaseInfo>>;
     /// Holds `keys` of the graph exclusively and the graph shared, across processes, until

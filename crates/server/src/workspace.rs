@@ -55,8 +55,18 @@ impl Workspace {
             .sum())
     }
 
-    /// Saves in-memory state and closes connections; called once when the server stops.
+    /// Gives up this process's document leases (the pipeline has stopped: other processes
+    /// take its documents over at once), saves in-memory state and closes connections; called
+    /// once when the server stops.
     pub async fn close(&self) -> lightrag_core::Result<()> {
+        match self.rag.stores().coordinator.release_all().await {
+            Ok(n) if n > 0 => tracing::info!(
+                workspace = %self.name,
+                "gave up {n} document lease(s) for other processes to take over"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(workspace = %self.name, "cannot give up leases: {e}"),
+        }
         self.stores.close().await
     }
 }

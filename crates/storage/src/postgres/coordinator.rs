@@ -297,6 +297,24 @@ impl Coordinator for PgCoordinator {
         Ok(())
     }
 
+    async fn release_all(&self) -> Result<usize> {
+        let ctx = &self.ctx;
+        let n = ctx
+            .write("release this process's leases", || {
+                sqlx::query(
+                    "UPDATE lightrag_rs_doc_status SET lease_owner = NULL, lease_expires = NULL
+                     WHERE workspace = $1 AND lease_owner = $2",
+                )
+                .bind(&*ctx.workspace)
+                .bind(&self.id)
+                .execute(&ctx.pool)
+            })
+            .await?
+            .rows_affected();
+        self.abandoned().clear();
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
     fn abandon(&self, lease: &DocLease) {
         self.abandoned().insert(lease.token);
     }

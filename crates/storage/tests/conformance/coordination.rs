@@ -221,3 +221,18 @@ pub async fn generation_grows_with_each_change(backend: &dyn Backend) {
     assert_eq!((g1, g2), (g0 + 1, g0 + 2), "{}", backend.name());
     assert_eq!(c.generation().await.unwrap(), g2);
 }
+
+/// A stopping process gives up every lease it holds: the documents are claimable at once.
+pub async fn leases_released_all_at_once_on_stop(backend: &dyn Backend) {
+    let st = open(backend).await;
+    put(&st, "a", DocStatus::Processing, "2020-01-01T00:00:00").await;
+    put(&st, "b", DocStatus::Pending, "2020-01-02T00:00:00").await;
+    let c = &st.coordinator;
+    let held = c.claim(5, LONG, &[]).await.unwrap();
+    assert_eq!(held.len(), 2);
+    assert_eq!(c.release_all().await.unwrap(), 2, "{}", backend.name());
+    assert!(c.leases().await.unwrap().is_empty());
+    let again = c.claim(5, LONG, &[]).await.unwrap();
+    assert_eq!(again.len(), 2, "claimable at once");
+    assert!(again[0].token > held[1].token);
+}

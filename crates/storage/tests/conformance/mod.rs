@@ -167,6 +167,7 @@ macro_rules! conformance_tests {
             [current_thread] coordination::leases_abandoned_or_released_are_free_at_once,
             [multi_thread] coordination::leases_concurrent_claims_never_overlap,
             [current_thread] coordination::generation_grows_with_each_change,
+            [current_thread] coordination::leases_released_all_at_once_on_stop,
             // graph
             [current_thread] graph::graph_nodes_round_trip,
             [current_thread] graph::graph_edges_are_undirected,
