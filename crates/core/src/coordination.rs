@@ -72,6 +72,8 @@ pub struct LocalCoordinator {
     id: String,
     doc_status: Arc<dyn DocStatusStore>,
     state: std::sync::Mutex<State>,
+    /// Documents listed by the last claim that found no candidate left, in claim order.
+    queue: std::sync::Mutex<std::collections::VecDeque<String>>,
     /// Held across a claim and across a status write, so that the check of a token and the
     /// write are one step.
     serial: tokio::sync::Mutex<()>,
@@ -86,6 +88,7 @@ impl LocalCoordinator {
             id: default_replica_id(),
             doc_status,
             state: Default::default(),
+            queue: Default::default(),
             serial: Default::default(),
             documents: Default::default(),
             generation: AtomicI64::new(0),
@@ -103,6 +106,10 @@ impl LocalCoordinator {
 
     /// Whether `lease` is the document's current lease (nobody claimed it since), with at
     /// least `margin` left when one is given.
+    fn queue(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<String>> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn held(&self, lease: &DocLease, margin: Option<Duration>) -> bool {
         self.state().leases.get(&lease.doc_id).is_some_and(|l| {
             l.token == lease.token && margin.is_none_or(|m| l.expires > Instant::now() + m)
@@ -132,25 +139,51 @@ impl Coordinator for LocalCoordinator {
             return Ok(Vec::new());
         }
         let _serial = self.serial.lock().await;
-        let rows = self
-            .doc_status
-            .by_statuses(&[DocStatus::Processing, DocStatus::Pending, DocStatus::Failed])
-            .await?;
-        let mut st = self.state();
         let now = Instant::now();
-        let mut rows: Vec<(String, DocStatusRecord)> = rows
-            .into_iter()
-            .filter(|(id, r)| needs_work(r) && !skip.contains(id))
-            .collect();
-        rows.sort_by(|a, b| (&a.1.created_at, &a.0).cmp(&(&b.1.created_at, &b.0)));
         let mut out = Vec::new();
-        for (id, row) in rows {
-            if out.len() == limit {
-                break;
-            }
-            if st.leases.get(&id).is_some_and(|l| l.expires > now) {
+        let mut reloaded = false;
+        while out.len() < limit {
+            // Candidates in claim order, listed once and re-read one by one: a run of N
+            // documents costs N reads, not N listings of N rows.
+            let next = self.queue().pop_front();
+            let id = match next {
+                Some(id) => id,
+                None if reloaded => break,
+                None => {
+                    reloaded = true;
+                    let mut rows: Vec<(String, DocStatusRecord)> = self
+                        .doc_status
+                        .by_statuses(&[
+                            DocStatus::Processing,
+                            DocStatus::Pending,
+                            DocStatus::Failed,
+                        ])
+                        .await?
+                        .into_iter()
+                        .filter(|(_, r)| needs_work(r))
+                        .collect();
+                    rows.sort_by(|a, b| (&a.1.created_at, &a.0).cmp(&(&b.1.created_at, &b.0)));
+                    *self.queue() = rows.into_iter().map(|(id, _)| id).collect();
+                    continue;
+                }
+            };
+            if skip.contains(&id)
+                || self
+                    .state()
+                    .leases
+                    .get(&id)
+                    .is_some_and(|l| l.expires > now)
+            {
                 continue;
             }
+            // The row may have moved on since it was listed (processed, deleted).
+            let Some(row) = self.doc_status.get(&id).await? else {
+                continue;
+            };
+            if !needs_work(&row) {
+                continue;
+            }
+            let mut st = self.state();
             st.next_token += 1;
             let token = st.next_token;
             st.leases.insert(

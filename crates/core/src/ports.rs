@@ -360,7 +360,8 @@ pub trait Coordinator: Send + Sync {
     /// [`Coordinator::lock_keys`] (in one process, the engine's own locks are enough).
     fn shared(&self) -> bool;
     /// Claims at most `limit` documents that need work for `ttl` (see the contract), other
-    /// than those in `skip` (what this run already tried).
+    /// than those in `skip` (what this run already failed). Its cost must not grow with the
+    /// number of documents stored: a run of N documents makes about N claims.
     async fn claim(
         &self,
         limit: usize,

@@ -114,21 +114,18 @@ impl Rag {
         let mut report = ProcessReport::default();
         let mut running = FuturesUnordered::new();
         let mut claimed = Some(first);
-        let mut tried: Vec<String> = Vec::new();
+        let mut failed_here: Vec<String> = Vec::new();
         loop {
             // A slot that frees claims again: documents enqueued meanwhile join this run.
             let free = self.cfg.max_parallel_insert.saturating_sub(running.len());
             if free > 0 {
                 let claim = match claimed.take() {
                     Some(first) => Ok(first),
-                    None => coordinator.claim(free, ttl, &tried).await,
+                    None => coordinator.claim(free, ttl, &failed_here).await,
                 };
                 match claim {
                     Ok(leases) => {
                         for lease in leases {
-                            // Each document is tried once per run: a failure a retry can fix
-                            // waits for the next run.
-                            tried.push(lease.doc_id.clone());
                             progress.event(ProgressEvent::Claimed {
                                 doc_id: lease.doc_id.clone(),
                                 taken_over: lease.taken_over,
@@ -175,6 +172,9 @@ impl Rag {
                 }
                 Err(e) => {
                     let msg = e.to_string();
+                    // Each document is tried once per run: a failure a retry can fix (marked
+                    // so) waits for the next run instead of being claimed again at once.
+                    failed_here.push(id.clone());
                     progress.event(ProgressEvent::Finished {
                         doc_id: id.clone(),
                         status: DocStatus::Failed,
