@@ -57,7 +57,7 @@ async fn pg_processes_share_documents_and_take_over_a_dead_ones() {
 
     let held_by_a = a
         .coordinator
-        .claim(4, Duration::from_millis(400), &[])
+        .claim(4, Duration::from_millis(1500), &[])
         .await
         .unwrap();
     let held_by_b = b.coordinator.claim(10, LONG, &[]).await.unwrap();
@@ -80,7 +80,7 @@ async fn pg_processes_share_documents_and_take_over_a_dead_ones() {
     let a_lease = held_by_a[0].clone();
     drop(a);
     assert!(b.coordinator.claim(10, LONG, &[]).await.unwrap().is_empty());
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(1700)).await;
     let taken = b.coordinator.claim(10, LONG, &[]).await.unwrap();
     assert_eq!(ids(&taken), ["d0", "d1", "d2", "d3"]);
     assert!(taken.iter().all(|l| l.taken_over));

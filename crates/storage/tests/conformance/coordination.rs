@@ -90,7 +90,7 @@ pub async fn leases_expire_and_fence_the_old_holder(backend: &dyn Backend) {
     put(&st, "d", DocStatus::Processing, "2020-01-01T00:00:00").await;
     let c = &st.coordinator;
     let old = c
-        .claim(1, Duration::from_millis(300), &[])
+        .claim(1, Duration::from_millis(1500), &[])
         .await
         .unwrap()
         .remove(0);
@@ -103,7 +103,7 @@ pub async fn leases_expire_and_fence_the_old_holder(backend: &dyn Backend) {
         c.claim(1, LONG, &[]).await.unwrap().is_empty(),
         "still live"
     );
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    tokio::time::sleep(Duration::from_millis(1700)).await;
     let new = c.claim(1, LONG, &[]).await.unwrap();
     assert_eq!(
         new.len(),
