@@ -58,17 +58,24 @@ impl PgCoordinator {
         self.abandoned.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A connection of the lock pool, as a hold that has taken nothing yet.
-    async fn hold(&self, what: &str) -> Result<PgHeld> {
+    /// Runs `lock` (a statement taking session advisory locks) on a connection of the lock
+    /// pool, and holds them until the returned value is dropped.
+    async fn lock_with(
+        &self,
+        what: &str,
+        lock: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
+    ) -> Result<Box<dyn Held>> {
         let conn = self
             .locks
             .acquire()
             .await
             .map_err(|e| self.ctx.err(what, e))?;
-        Ok(PgHeld {
+        let held = PgHeld {
             conn: Some(conn),
             taken: false,
-        })
+        };
+        let held = held.take(lock).await.map_err(|e| self.ctx.err(what, e))?;
+        Ok(Box::new(held))
     }
 
     fn lost(&self, lease: &DocLease) -> Error {
@@ -76,6 +83,62 @@ impl PgCoordinator {
             "document {} (token {}) is no longer leased to {} (taken over, or deleted)",
             lease.doc_id, lease.token, self.id
         ))
+    }
+}
+
+/// The per-workspace counters of `lightrag_rs_generation`.
+#[derive(Clone, Copy)]
+enum Counter {
+    /// Changes of the knowledge base (query caches compare it).
+    Generation,
+    /// Requests to cancel processing.
+    Cancels,
+}
+
+impl Counter {
+    fn column(self) -> &'static str {
+        match self {
+            Counter::Generation => "generation",
+            Counter::Cancels => "cancels",
+        }
+    }
+}
+
+impl PgCoordinator {
+    /// A counter's value (0 before its first bump).
+    async fn counter(&self, c: Counter) -> Result<i64> {
+        let sql = format!(
+            "SELECT coalesce((SELECT {} FROM lightrag_rs_generation WHERE workspace = $1), 0)",
+            c.column()
+        );
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(&*self.ctx.workspace)
+            .fetch_one(&self.ctx.pool)
+            .await
+            .map_err(|e| self.ctx.err(&format!("read the {}", c.column()), e))
+    }
+
+    /// Adds one to a counter; its new value.
+    async fn bump(&self, c: Counter) -> Result<i64> {
+        let col = c.column();
+        // A new row starts both counters: the bumped one at 1, the other at 0.
+        let (generation, cancels) = match c {
+            Counter::Generation => (1, 0),
+            Counter::Cancels => (0, 1),
+        };
+        let sql = format!(
+            "INSERT INTO lightrag_rs_generation AS g (workspace, generation, cancels)
+             VALUES ($1, {generation}, {cancels})
+             ON CONFLICT (workspace) DO UPDATE SET {col} = g.{col} + 1
+             RETURNING {col}"
+        );
+        let ctx = &self.ctx;
+        ctx.write(&format!("bump the {col}"), || {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(&*ctx.workspace)
+                .fetch_one(&ctx.pool)
+        })
+        .await
     }
 }
 
@@ -349,8 +412,6 @@ impl Coordinator for PgCoordinator {
     }
 
     async fn lock_keys(&self, keys: &[String]) -> Result<Box<dyn Held>> {
-        let what = "lock graph keys";
-        let held = self.hold(what).await?;
         // The gate first, then every key in ascending hash order (a subquery with ORDER BY is
         // not flattened, so the locks are taken in its order).
         let q = sqlx::query(
@@ -361,23 +422,17 @@ impl Coordinator for PgCoordinator {
         )
         .bind(&*self.ctx.workspace)
         .bind(keys);
-        let held = held.take(q).await.map_err(|e| self.ctx.err(what, e))?;
-        Ok(Box::new(held))
+        self.lock_with("lock graph keys", q).await
     }
 
     async fn lock_graph(&self) -> Result<Box<dyn Held>> {
-        let what = "lock the graph";
-        let held = self.hold(what).await?;
         let q =
             sqlx::query("SELECT pg_advisory_lock(hashtextextended($1 || chr(31) || 'graph', 0))")
                 .bind(&*self.ctx.workspace);
-        let held = held.take(q).await.map_err(|e| self.ctx.err(what, e))?;
-        Ok(Box::new(held))
+        self.lock_with("lock the graph", q).await
     }
 
     async fn lock_documents(&self, names: &[String]) -> Result<Box<dyn Held>> {
-        let what = "lock documents";
-        let held = self.hold(what).await?;
         // A space of its own (chr(29)): no graph gate, so an enqueue holding these may take
         // the whole graph to replace a document.
         let q = sqlx::query(
@@ -387,58 +442,22 @@ impl Coordinator for PgCoordinator {
         )
         .bind(&*self.ctx.workspace)
         .bind(names);
-        let held = held.take(q).await.map_err(|e| self.ctx.err(what, e))?;
-        Ok(Box::new(held))
+        self.lock_with("lock documents", q).await
     }
 
     async fn generation(&self) -> Result<i64> {
-        sqlx::query_scalar(
-            "SELECT coalesce((SELECT generation FROM lightrag_rs_generation
-                              WHERE workspace = $1), 0)",
-        )
-        .bind(&*self.ctx.workspace)
-        .fetch_one(&self.ctx.pool)
-        .await
-        .map_err(|e| self.ctx.err("read the generation", e))
+        self.counter(Counter::Generation).await
     }
 
     async fn cancel_requests(&self) -> Result<i64> {
-        sqlx::query_scalar(
-            "SELECT coalesce((SELECT cancels FROM lightrag_rs_generation
-                              WHERE workspace = $1), 0)",
-        )
-        .bind(&*self.ctx.workspace)
-        .fetch_one(&self.ctx.pool)
-        .await
-        .map_err(|e| self.ctx.err("read the cancel requests", e))
+        self.counter(Counter::Cancels).await
     }
 
     async fn request_cancel(&self) -> Result<i64> {
-        let ctx = &self.ctx;
-        ctx.write("request a cancel", || {
-            sqlx::query_scalar(
-                "INSERT INTO lightrag_rs_generation AS g (workspace, generation, cancels)
-                 VALUES ($1, 0, 1)
-                 ON CONFLICT (workspace) DO UPDATE SET cancels = g.cancels + 1
-                 RETURNING cancels",
-            )
-            .bind(&*ctx.workspace)
-            .fetch_one(&ctx.pool)
-        })
-        .await
+        self.bump(Counter::Cancels).await
     }
 
     async fn bump_generation(&self) -> Result<i64> {
-        let ctx = &self.ctx;
-        ctx.write("bump the generation", || {
-            sqlx::query_scalar(
-                "INSERT INTO lightrag_rs_generation AS g (workspace, generation) VALUES ($1, 1)
-                 ON CONFLICT (workspace) DO UPDATE SET generation = g.generation + 1
-                 RETURNING generation",
-            )
-            .bind(&*ctx.workspace)
-            .fetch_one(&ctx.pool)
-        })
-        .await
+        self.bump(Counter::Generation).await
     }
 }
