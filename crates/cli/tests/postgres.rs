@@ -37,14 +37,8 @@ fn run(dir: &Path, url: &str, ws: &str, args: &[&str], extra: &[(&str, &str)]) -
         .args(args)
         .current_dir(std::env::temp_dir())
         .env("EMBEDDING_BINDING", "hashing")
-        .env("EMBEDDING_DIM", "64")
-        .env("DATABASE_URL", url)
-        .env("POSTGRES_SSL_MODE", "disable")
-        .env("POSTGRES_WORKSPACE", ws)
-        .env("LIGHTRAG_KV_STORAGE", "PGKVStorage")
-        .env("LIGHTRAG_DOC_STATUS_STORAGE", "PGDocStatusStorage")
-        .env("LIGHTRAG_GRAPH_STORAGE", "PGGraphStorage")
-        .env("LIGHTRAG_VECTOR_STORAGE", "PGVectorStorage");
+        .env("EMBEDDING_DIM", "64");
+    common::on_postgres(&mut c, url, ws);
     for (k, v) in extra {
         c.env(k, v);
     }
@@ -144,17 +138,8 @@ fn every_command_works_on_postgres() {
 
     // serve: /health names the PostgreSQL stores.
     let mut cmd = common::serve_command(dir.path(), None);
-    for (k, v) in [
-        ("EMBEDDING_BINDING", "hashing"),
-        ("EMBEDDING_DIM", "64"),
-        ("DATABASE_URL", url.as_str()),
-        ("POSTGRES_SSL_MODE", "disable"),
-        ("POSTGRES_WORKSPACE", ws.as_str()),
-        ("LIGHTRAG_KV_STORAGE", "PGKVStorage"),
-        ("LIGHTRAG_DOC_STATUS_STORAGE", "PGDocStatusStorage"),
-        ("LIGHTRAG_GRAPH_STORAGE", "PGGraphStorage"),
-        ("LIGHTRAG_VECTOR_STORAGE", "PGVectorStorage"),
-    ] {
+    common::on_postgres(&mut cmd, &url, &ws);
+    for (k, v) in [("EMBEDDING_BINDING", "hashing"), ("EMBEDDING_DIM", "64")] {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("serve");

@@ -155,14 +155,8 @@ impl Replica {
         std::fs::create_dir_all(dir).unwrap();
         let mut c = common::serve_command(dir, None);
         common_env(&mut c, llm);
+        common::on_postgres(&mut c, url, ws);
         c.env("PORT", port.to_string())
-            .env("DATABASE_URL", url)
-            .env("POSTGRES_SSL_MODE", "disable")
-            .env("POSTGRES_WORKSPACE", ws)
-            .env("LIGHTRAG_KV_STORAGE", "PGKVStorage")
-            .env("LIGHTRAG_DOC_STATUS_STORAGE", "PGDocStatusStorage")
-            .env("LIGHTRAG_GRAPH_STORAGE", "PGGraphStorage")
-            .env("LIGHTRAG_VECTOR_STORAGE", "PGVectorStorage")
             // A killed replica's documents go to the others 3 s after its last heartbeat.
             .env("DOCUMENT_LEASE_TTL", "3")
             .env("PIPELINE_POLL_INTERVAL", "0.3")
@@ -194,6 +188,25 @@ impl Drop for Replica {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// `n` replicas on free ports, replica `r` calling the test LLM `llm(r)`; their ports too.
+fn start_replicas(
+    root: &Path,
+    n: usize,
+    url: &str,
+    ws: &str,
+    llm: impl Fn(usize) -> SocketAddr,
+    extra: &[(&str, &str)],
+) -> (Vec<u16>, Vec<Replica>) {
+    let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+    let replicas = (0..n)
+        .map(|r| {
+            let dir = root.join(format!("replica{r}"));
+            Replica::start_with(&dir, ports[r], url, ws, llm(r), extra)
+        })
+        .collect();
+    (ports, replicas)
 }
 
 /// An nginx of the test's own in front of the replicas.
@@ -261,6 +274,83 @@ async fn rule_hits(client: &reqwest::Client, llm: SocketAddr) -> Vec<u64> {
 async fn processed(client: &reqwest::Client, base: &str) -> u64 {
     let v = get(client, &format!("{base}/documents/status_counts")).await;
     v["status_counts"]["processed"].as_u64().unwrap_or(0)
+}
+
+/// A PostgreSQL workspace of this test run's own.
+fn unique_workspace(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    )
+}
+
+/// `n` test LLMs with [`script`], each answering after `latency_ms`.
+async fn test_llms(n: usize, latency_ms: u64) -> Vec<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let mut llms = Vec::new();
+    for _ in 0..n {
+        let server = serve(ServerConfig {
+            script: script(),
+            latency: Duration::from_millis(latency_ms),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        llms.push(server);
+    }
+    llms
+}
+
+/// Documents `ids` (text and key as [`text`] and [`key`] make them) inserted through `base`.
+async fn insert(client: &reqwest::Client, base: &str, ids: impl Iterator<Item = usize>) {
+    let ids: Vec<usize> = ids.collect();
+    let (status, body) = post(
+        client,
+        &format!("{base}/documents/texts"),
+        json!({
+            "texts": ids.iter().map(|i| text(*i)).collect::<Vec<_>>(),
+            "file_sources": ids.iter().map(|i| key(*i)).collect::<Vec<_>>(),
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "insert {ids:?}: {body}");
+}
+
+/// The `/health` of the replica at `base` once it holds a document lease (within 20 s).
+async fn leases_held_by(client: &reqwest::Client, base: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let h = get(client, &format!("{base}/health")).await;
+        if h["replica"]["leases_held"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty())
+        {
+            return h;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{base} never worked: {h}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The sum of a counter family's samples in the `/metrics` of the replica at `base`.
+async fn metric_sum(client: &reqwest::Client, base: &str, family: &str) -> f64 {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with(family))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
 
 type GraphView = (
@@ -334,39 +424,12 @@ async fn three_replicas_behind_nginx_lose_nothing_when_one_is_killed() {
     if !nginx_available() {
         return;
     }
-    let ws = format!(
-        "replicas_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis())
-    );
+    let ws = unique_workspace("replicas");
     let tmp = tempfile::tempdir().unwrap();
     // One test LLM per replica (so each one's extractions are counted apart) and one for the
     // embedded reference. Each answers in 150 ms, so documents are in flight when one dies.
-    let mut llms = Vec::new();
-    for _ in 0..4 {
-        let (addr, handle) = serve(ServerConfig {
-            script: script(),
-            latency: Duration::from_millis(150),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        llms.push((addr, handle));
-    }
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let mut replicas: Vec<Replica> = (0..3)
-        .map(|r| {
-            Replica::start(
-                &tmp.path().join(format!("replica{r}")),
-                ports[r],
-                &url,
-                &ws,
-                llms[r].0,
-            )
-        })
-        .collect();
+    let llms = test_llms(4, 150).await;
+    let (ports, mut replicas) = start_replicas(tmp.path(), 3, &url, &ws, |r| llms[r].0, &[]);
     let lb_port = free_port();
     let _nginx = Nginx::start(lb_port, &ports);
     let lb = format!("http://127.0.0.1:{lb_port}");
@@ -403,17 +466,7 @@ async fn three_replicas_behind_nginx_lose_nothing_when_one_is_killed() {
     // 200 documents through nginx, in batches of 20.
     let started = Instant::now();
     for batch in 0..DOCS / 20 {
-        let ids: Vec<usize> = (batch * 20..batch * 20 + 20).collect();
-        let (status, body) = post(
-            &client,
-            &format!("{lb}/documents/texts"),
-            json!({
-                "texts": ids.iter().map(|i| text(*i)).collect::<Vec<_>>(),
-                "file_sources": ids.iter().map(|i| key(*i)).collect::<Vec<_>>(),
-            }),
-        )
-        .await;
-        assert_eq!(status, 200, "insert batch {batch}: {body}");
+        insert(&client, &lb, batch * 20..batch * 20 + 20).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -500,25 +553,15 @@ async fn three_replicas_behind_nginx_lose_nothing_when_one_is_killed() {
             "document {i} was extracted twice, and not because the killed replica had it"
         );
     }
-    let took_over: f64 = {
-        let mut sum = 0.0;
-        for r in &replicas {
-            let text = client
-                .get(format!("{}/metrics", r.url()))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            sum += text
-                .lines()
-                .filter(|l| l.starts_with("lightrag_document_leases_taken_over_total"))
-                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-                .sum::<f64>();
-        }
-        sum
-    };
+    let mut took_over = 0.0;
+    for r in &replicas {
+        took_over += metric_sum(
+            &client,
+            &r.url(),
+            "lightrag_document_leases_taken_over_total",
+        )
+        .await;
+    }
     assert!(
         took_over >= 1.0,
         "the killed replica's documents were taken over"
@@ -550,13 +593,7 @@ async fn three_replicas_behind_nginx_lose_nothing_when_one_is_killed() {
             .arg(tmp.path().join("export"))
             .args(["graph", "export", "--format", "json"]);
         common_env(&mut c, llms[3].0);
-        c.env("DATABASE_URL", &url)
-            .env("POSTGRES_SSL_MODE", "disable")
-            .env("POSTGRES_WORKSPACE", &ws)
-            .env("LIGHTRAG_KV_STORAGE", "PGKVStorage")
-            .env("LIGHTRAG_DOC_STATUS_STORAGE", "PGDocStatusStorage")
-            .env("LIGHTRAG_GRAPH_STORAGE", "PGGraphStorage")
-            .env("LIGHTRAG_VECTOR_STORAGE", "PGVectorStorage");
+        common::on_postgres(&mut c, &url, &ws);
         ok(&c.output().expect("lightrag"))
     };
     let (shared_nodes, shared_edges) = graph_view(&shared_graph);
@@ -596,69 +633,19 @@ async fn three_replicas_behind_nginx_lose_nothing_when_one_is_killed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn replicas_share_busy_status_and_cancel() {
     let Some(url) = pg_url() else { return };
-    let ws = format!(
-        "cancel_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis())
-    );
+    let ws = unique_workspace("cancel");
     let tmp = tempfile::tempdir().unwrap();
-    let mut llms = Vec::new();
-    for _ in 0..2 {
-        // Slow answers: documents stay in flight long enough to look at them.
-        let (addr, handle) = serve(ServerConfig {
-            script: script(),
-            latency: Duration::from_millis(1500),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        llms.push((addr, handle));
-    }
-    let ports: Vec<u16> = (0..2).map(|_| free_port()).collect();
-    let replicas: Vec<Replica> = (0..2)
-        .map(|r| {
-            Replica::start(
-                &tmp.path().join(format!("replica{r}")),
-                ports[r],
-                &url,
-                &ws,
-                llms[r].0,
-            )
-        })
-        .collect();
+    // Slow answers: documents stay in flight long enough to look at them.
+    let llms = test_llms(2, 1500).await;
+    let (_, replicas) = start_replicas(tmp.path(), 2, &url, &ws, |r| llms[r].0, &[]);
     let (a, b) = (replicas[0].url(), replicas[1].url());
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
-    let ids: Vec<usize> = (0..12).collect();
-    let (status, body) = post(
-        &client,
-        &format!("{a}/documents/texts"),
-        json!({
-            "texts": ids.iter().map(|i| text(*i)).collect::<Vec<_>>(),
-            "file_sources": ids.iter().map(|i| key(*i)).collect::<Vec<_>>(),
-        }),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    insert(&client, &a, 0..12).await;
 
     // B picks up documents A's client inserted.
     let started = Instant::now();
-    let health_b = loop {
-        let h = get(&client, &format!("{b}/health")).await;
-        if h["replica"]["leases_held"]
-            .as_array()
-            .is_some_and(|l| !l.is_empty())
-        {
-            break h;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "B never worked: {h}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let health_b = leases_held_by(&client, &b).await;
     assert_eq!(health_b["replica"]["shared_storage"], json!(true));
     assert_eq!(health_b["storage"]["reachable"], json!(true));
     let b_id = health_b["replica"]["id"].as_str().unwrap().to_string();
@@ -799,13 +786,7 @@ async fn login_lockout_counts_attempts_across_replicas() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_change_through_one_replica_reaches_every_replicas_cache() {
     let Some(url) = pg_url() else { return };
-    let ws = format!(
-        "cache_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis())
-    );
+    let ws = unique_workspace("cache");
     let tmp = tempfile::tempdir().unwrap();
     let (llm, _llm_task) = serve(ServerConfig {
         script: script(),
@@ -813,23 +794,14 @@ async fn a_change_through_one_replica_reaches_every_replicas_cache() {
     })
     .await
     .unwrap();
-    let ports: Vec<u16> = (0..2).map(|_| free_port()).collect();
-    let replicas: Vec<Replica> = (0..2)
-        .map(|r| Replica::start(&tmp.path().join(format!("r{r}")), ports[r], &url, &ws, llm))
-        .collect();
+    let (_, replicas) = start_replicas(tmp.path(), 2, &url, &ws, |_| llm, &[]);
     let (a, b) = (replicas[0].url(), replicas[1].url());
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let insert_and_wait = |i: usize, done: u64| {
         let (client, a) = (client.clone(), a.clone());
         async move {
-            let (status, body) = post(
-                &client,
-                &format!("{a}/documents/texts"),
-                json!({"texts": [text(i)], "file_sources": [key(i)]}),
-            )
-            .await;
-            assert_eq!(status, 200, "{body}");
+            insert(&client, &a, i..i + 1).await;
             let started = Instant::now();
             while processed(&client, &a).await < done {
                 assert!(started.elapsed() < Duration::from_secs(30), "not processed");
@@ -857,19 +829,7 @@ async fn a_change_through_one_replica_reaches_every_replicas_cache() {
         "{before}"
     );
     assert_eq!(ask(b.clone()).await, before);
-    let metrics = client
-        .get(format!("{b}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let hits: f64 = metrics
-        .lines()
-        .filter(|l| l.starts_with("lightrag_query_cache_hits_total"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
+    let hits = metric_sum(&client, &b, "lightrag_query_cache_hits_total").await;
     assert!(hits >= 1.0, "the second question came from B's cache");
     insert_and_wait(1, 2).await;
     let after = ask(b.clone()).await;
@@ -884,68 +844,16 @@ async fn a_change_through_one_replica_reaches_every_replicas_cache() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_replica_stopped_with_sigterm_hands_its_documents_over() {
     let Some(url) = pg_url() else { return };
-    let ws = format!(
-        "handover_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis())
-    );
+    let ws = unique_workspace("handover");
     let tmp = tempfile::tempdir().unwrap();
-    let mut llms = Vec::new();
-    for _ in 0..2 {
-        let (addr, handle) = serve(ServerConfig {
-            script: script(),
-            latency: Duration::from_millis(800),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        llms.push((addr, handle));
-    }
-    let ports: Vec<u16> = (0..2).map(|_| free_port()).collect();
+    let llms = test_llms(2, 800).await;
     let slow_lease = [("DOCUMENT_LEASE_TTL", "60")];
-    let mut replicas: Vec<Replica> = (0..2)
-        .map(|r| {
-            Replica::start_with(
-                &tmp.path().join(format!("r{r}")),
-                ports[r],
-                &url,
-                &ws,
-                llms[r].0,
-                &slow_lease,
-            )
-        })
-        .collect();
+    let (_, mut replicas) = start_replicas(tmp.path(), 2, &url, &ws, |r| llms[r].0, &slow_lease);
     let (a, b) = (replicas[0].url(), replicas[1].url());
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
-    let ids: Vec<usize> = (0..10).collect();
-    let (status, body) = post(
-        &client,
-        &format!("{a}/documents/texts"),
-        json!({
-            "texts": ids.iter().map(|i| text(*i)).collect::<Vec<_>>(),
-            "file_sources": ids.iter().map(|i| key(*i)).collect::<Vec<_>>(),
-        }),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let started = Instant::now();
-    loop {
-        let h = get(&client, &format!("{b}/health")).await;
-        if h["replica"]["leases_held"]
-            .as_array()
-            .is_some_and(|l| !l.is_empty())
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "B never worked: {h}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    insert(&client, &a, 0..10).await;
+    leases_held_by(&client, &b).await;
     // SIGTERM: B stops its run and gives its leases up as it exits.
     let pid = replicas[1].child.id().to_string();
     let out = Command::new("kill").args(["-TERM", &pid]).output().unwrap();

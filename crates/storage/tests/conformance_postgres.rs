@@ -14,7 +14,7 @@
 mod conformance;
 mod pg;
 
-use pg::{server, settings, unique, with_database, Pg};
+use pg::{on_own_runtime, server, settings, unique, with_database, Pg};
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -80,27 +80,19 @@ impl FreshDatabase {
 impl Drop for FreshDatabase {
     fn drop(&mut self) {
         let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop runs inside the test's runtime: drop the database on a thread with its own.
-        let cleanup = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async {
-                let Ok(mut admin) = PgConnection::connect(&admin_url).await else {
-                    return;
-                };
-                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut admin)
-                    .await
-                {
-                    eprintln!("cannot drop the test database {name}: {e}");
-                }
-                let _ = admin.close().await;
-            });
+        on_own_runtime(async move {
+            let Ok(mut admin) = PgConnection::connect(&admin_url).await else {
+                return;
+            };
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut admin)
+                .await
+            {
+                eprintln!("cannot drop the test database {name}: {e}");
+            }
+            let _ = admin.close().await;
         });
-        let _ = cleanup.join();
     }
 }
 

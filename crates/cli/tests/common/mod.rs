@@ -43,3 +43,14 @@ pub fn listening_url(child: &mut Child) -> Result<String, String> {
         .map(str::to_string)
         .ok_or(line)
 }
+
+/// Puts every storage role of `c` on the PostgreSQL at `url`, in workspace `ws`.
+pub fn on_postgres<'a>(c: &'a mut Command, url: &str, ws: &str) -> &'a mut Command {
+    c.env("DATABASE_URL", url)
+        .env("POSTGRES_SSL_MODE", "disable")
+        .env("POSTGRES_WORKSPACE", ws)
+        .env("LIGHTRAG_KV_STORAGE", "PGKVStorage")
+        .env("LIGHTRAG_DOC_STATUS_STORAGE", "PGDocStatusStorage")
+        .env("LIGHTRAG_GRAPH_STORAGE", "PGGraphStorage")
+        .env("LIGHTRAG_VECTOR_STORAGE", "PGVectorStorage")
+}

@@ -149,26 +149,31 @@ impl Drop for Pg {
             return;
         }
         let (url, ws) = (self.url.clone(), self.workspace.clone());
-        // Drop runs inside the test's runtime: clean up on a thread with its own.
-        let cleanup = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async {
-                let Ok(mut conn) = PgConnection::connect(&url).await else {
-                    return;
-                };
-                for table in TABLES {
-                    let sql = format!("DELETE FROM {table} WHERE workspace = $1");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(&ws)
-                        .execute(&mut conn)
-                        .await;
-                }
-                let _ = conn.close().await;
-            });
+        on_own_runtime(async move {
+            let Ok(mut conn) = PgConnection::connect(&url).await else {
+                return;
+            };
+            for table in TABLES {
+                let sql = format!("DELETE FROM {table} WHERE workspace = $1");
+                let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(&ws)
+                    .execute(&mut conn)
+                    .await;
+            }
+            let _ = conn.close().await;
         });
-        let _ = cleanup.join();
     }
+}
+
+/// Runs `work` to its end on a thread with a runtime of its own: cleanup in `Drop`, which
+/// runs inside the test's runtime, where it cannot block.
+pub fn on_own_runtime(work: impl std::future::Future<Output = ()> + Send + 'static) {
+    let thread = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(work);
+    });
+    let _ = thread.join();
 }
