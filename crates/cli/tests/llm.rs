@@ -143,6 +143,27 @@ async fn llm_extraction_keywords_answers_and_cache() {
     .await
     .unwrap());
     assert_eq!(chat_calls(addr).await, calls + 2);
+    // A query makes only the calls its mode needs: naive searches with the question itself,
+    // and keywords given by the caller skip the keyword call.
+    let calls = chat_calls(addr).await;
+    for extra in [
+        &["--mode", "naive"][..],
+        &[
+            "--hl-keywords",
+            "ferry service",
+            "--ll-keywords",
+            "Orin Lines",
+        ][..],
+    ] {
+        let mut args = vec![
+            "--no-cache".to_string(),
+            "query".into(),
+            "Who runs the ferry on Lake Orin?".into(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        ok(&blocking(args).await.unwrap());
+    }
+    assert_eq!(chat_calls(addr).await, calls + 2, "one answer call each");
 
     // Re-indexing with a warm cache makes no LLM call.
     let before = chat_calls(addr).await;

@@ -144,6 +144,24 @@ async fn generate_goes_straight_to_the_model() {
         .post("/api/generate", "", json!({"prompt": "hi"}))
         .await;
     assert_eq!(code, 503, "{v}");
+    // The reason is in the response, not only in the server's log.
+    let detail = v["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("no LLM is configured"), "{v}");
+    let (code, v) = offline
+        .post(
+            "/api/chat",
+            "",
+            json!({"messages": [{"role": "user", "content": "/bypass hi"}], "stream": false}),
+        )
+        .await;
+    assert_eq!(code, 503, "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/bypass cannot answer"),
+        "{v}"
+    );
     s.stop().await;
 }
 

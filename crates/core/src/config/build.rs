@@ -145,6 +145,19 @@ impl Settings {
             summary_length_recommended: self.parse(&["SUMMARY_LENGTH_RECOMMENDED"])?,
             language: self.raw(&["SUMMARY_LANGUAGE"]),
             max_file_bytes: self.parse(&["MAX_FILE_BYTES"])?,
+            parse_timeout: {
+                let secs: f64 = self.parse(&["PARSE_TIMEOUT"])?;
+                if !(secs.is_finite() && secs > 0.0) {
+                    return Err(Error::Config(format!(
+                        "PARSE_TIMEOUT = {secs}: use a positive number of seconds"
+                    )));
+                }
+                std::time::Duration::from_secs_f64(secs)
+            },
+            max_unpacked_bytes: positive(
+                "MAX_UNPACKED_BYTES",
+                self.parse(&["MAX_UNPACKED_BYTES"])?,
+            )? as u64,
             llm: self.llm_config()?,
             embedding_host: self.embedding_host(),
             embedding_api_key: self.raw(&["EMBEDDING_BINDING_API_KEY"]),

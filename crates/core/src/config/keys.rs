@@ -83,6 +83,8 @@ settings_table! {
     "SUMMARY_LENGTH_RECOMMENDED" = "600" : "Target length of a summary, in tokens.",
     "SUMMARY_LANGUAGE" = "English" : "Language of extracted descriptions, summaries and keywords.",
     "MAX_FILE_BYTES" = "104857600" : "Largest file `insert` accepts (LightRAG's MAX_UPLOAD_SIZE default).",
+    "PARSE_TIMEOUT" = "60" : "Seconds the text extraction of one file (PDF, DOCX, XLSX, ...) may take; a file that takes longer fails with a message and the others go on.",
+    "MAX_UNPACKED_BYTES" = "536870912" : "Most bytes the parts of one DOCX, PPTX, XLSX, ODT or EPUB file may unpack to; more is refused as a zip bomb.",
     "LLM_BINDING" = "none" : "Chat model adapter: `none` (offline extraction, extractive answers), `ollama` or `openai` (any OpenAI-compatible server).",
     "LLM_MODEL" = "mistral-nemo:latest" : "Chat model name.",
     "LLM_BINDING_HOST" = "" : "Chat server URL; default http://localhost:11434 (ollama), https://api.openai.com/v1 (openai).",

@@ -113,6 +113,10 @@ pub struct Config {
     pub summary_length_recommended: usize,
     pub language: String,
     pub max_file_bytes: u64,
+    /// How long the text extraction of one file may take (`PARSE_TIMEOUT`).
+    pub parse_timeout: std::time::Duration,
+    /// Most bytes an archive-based document may unpack to (`MAX_UNPACKED_BYTES`).
+    pub max_unpacked_bytes: u64,
     /// `None` when LLM_BINDING is `none`: the offline path.
     pub llm: Option<LlmConfig>,
     pub embedding_host: String,

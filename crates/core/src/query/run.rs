@@ -60,6 +60,17 @@ impl Rag {
         if param.mode == QueryMode::Bypass {
             return self.bypass(q, param).await;
         }
+        if param.mode == QueryMode::Naive {
+            // Naive retrieval searches chunks with the question itself: a keyword call to the
+            // model would only cost time. Without a model, the question's own words still
+            // pick the sentences of the extractive answer.
+            let keywords = if self.chat.is_some() {
+                Keywords::default()
+            } else {
+                super::keywords::offline_keywords(q)
+            };
+            return self.naive_query(q, param, keywords).await;
+        }
         let keywords = if !param.hl_keywords.is_empty() || !param.ll_keywords.is_empty() {
             Keywords {
                 high_level: param.hl_keywords.clone(),
@@ -70,9 +81,6 @@ impl Rag {
             super::limits::cap_keywords(&mut k);
             k
         };
-        if param.mode == QueryMode::Naive {
-            return self.naive_query(q, param, keywords).await;
-        }
         let mut keywords = keywords;
         if keywords.high_level.is_empty() && keywords.low_level.is_empty() {
             if q.chars().count() < 50 {
