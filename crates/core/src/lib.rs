@@ -22,6 +22,7 @@ pub mod hashing;
 pub mod ids;
 pub mod index;
 pub mod llm;
+pub mod locations;
 pub mod maintenance;
 pub mod merge;
 pub mod pipeline;

@@ -303,7 +303,9 @@ impl Rag {
 
         // Stage 1: chunks, and the status that lists them.
         let raw = self.timings.time(Stage::Chunking, || {
-            chunk_text(self.tokenizer.as_ref(), &full.content, &self.cfg.chunking)
+            let mut raw = chunk_text(self.tokenizer.as_ref(), &full.content, &self.cfg.chunking)?;
+            crate::locations::anchor_chunks(&full.content, &mut raw, self.tokenizer.as_ref());
+            Ok::<_, Error>(raw)
         })?;
         let old_chunks = std::mem::take(&mut row.chunks_list);
         let mut chunks: Vec<Chunk> = raw

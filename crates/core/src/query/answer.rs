@@ -102,7 +102,7 @@ pub fn extractive_answer(
             .iter()
             .filter(|r| cited.contains(&r.reference_id.as_str()))
         {
-            out.push_str(&format!("* [{}] {}\n", r.reference_id, r.file_path));
+            out.push_str(&format!("* [{}] {}\n", r.reference_id, r.label()));
         }
     }
     Some(out.trim_end().to_string())
@@ -123,6 +123,7 @@ mod tests {
         let refs = vec![Reference {
             reference_id: "1".into(),
             file_path: "history.md".into(),
+            location: None,
         }];
         let a = extractive_answer(
             "Who founded the Varna Institute?",
@@ -172,6 +173,7 @@ mod tests {
         let refs = vec![Reference {
             reference_id: "1".into(),
             file_path: "a.md".into(),
+            location: None,
         }];
         let ids = vec!["1".to_string(), "1".to_string()];
         let answer = extractive_answer(

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::chunks::ContextChunk;
 use super::Reference;
+use crate::locations::Places;
 use crate::tokenizer::Tokenizer;
 
 /// One JSON object on one line with Python's default separators (`", "`, `": "`), non-ASCII kept.
@@ -69,7 +70,8 @@ pub fn chunk_line_tokens(
 }
 
 /// References from the final chunks: distinct file paths by occurrence count (desc), then first
-/// appearance; `unknown_source` and empty paths get no reference. Returns the list and each
+/// appearance; `unknown_source` and empty paths get no reference. A reference names the pages,
+/// slides or sheet cells of its chunks when their text carries location markers. Returns the list and each
 /// chunk's reference id.
 pub fn build_references(chunks: &[ContextChunk]) -> (Vec<Reference>, Vec<String>) {
     let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
@@ -82,12 +84,20 @@ pub fn build_references(chunks: &[ContextChunk]) -> (Vec<Reference>, Vec<String>
     }
     let mut paths: Vec<(&str, (usize, usize))> = counts.into_iter().collect();
     paths.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.1 .1.cmp(&b.1 .1)));
+    let mut places: HashMap<&str, Places> = HashMap::new();
+    for c in chunks {
+        places
+            .entry(c.file_path.as_str())
+            .or_default()
+            .add_chunk(&c.content);
+    }
     let refs: Vec<Reference> = paths
         .iter()
         .enumerate()
         .map(|(i, (p, _))| Reference {
             reference_id: (i + 1).to_string(),
             file_path: p.to_string(),
+            location: places.get(p).and_then(Places::describe),
         })
         .collect();
     let by_path: HashMap<&str, &str> = refs
@@ -114,7 +124,7 @@ pub fn chunk_line(reference_id: &str, content: &str) -> String {
 fn reference_lines(refs: &[Reference]) -> String {
     refs.iter()
         .filter(|r| !r.reference_id.is_empty())
-        .map(|r| format!("[{}] {}", r.reference_id, r.file_path))
+        .map(|r| format!("[{}] {}", r.reference_id, r.label()))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -218,13 +228,39 @@ mod tests {
 
     #[test]
     fn layout_has_lightrags_sections() {
-        let refs = vec![Reference {
-            reference_id: "1".into(),
-            file_path: "a.md".into(),
-        }];
+        let refs = vec![
+            Reference {
+                reference_id: "1".into(),
+                file_path: "a.md".into(),
+                location: None,
+            },
+            Reference {
+                reference_id: "2".into(),
+                file_path: "b.pdf".into(),
+                location: Some("pages 3-4".into()),
+            },
+        ];
         let c = kg_context(&["{}".into()], &[], &[chunk_line("1", "x")], &refs);
         assert!(c.starts_with("\nKnowledge Graph Data (Entity):\n\n```json\n{}\n```"));
         assert!(c.contains("Knowledge Graph Data (Relationship):"));
-        assert!(c.contains("[1] a.md"));
+        assert!(c.contains("[1] a.md\n[2] b.pdf (pages 3-4)"));
+    }
+
+    #[test]
+    fn references_name_the_pages_of_their_chunks() {
+        let chunk = |file: &str, content: &str| ContextChunk {
+            chunk_id: content.into(),
+            content: content.into(),
+            file_path: file.into(),
+            tokens: 0,
+        };
+        let (refs, ids) = build_references(&[
+            chunk("r.pdf", "[page 7]\nseven"),
+            chunk("a.md", "plain"),
+            chunk("r.pdf", "[page 2]\ntwo\n[page 3]\nthree"),
+        ]);
+        assert_eq!(ids, ["1", "2", "1"]);
+        assert_eq!(refs[0].location.as_deref(), Some("pages 2-3, 7"));
+        assert_eq!(refs[1].location, None);
     }
 }

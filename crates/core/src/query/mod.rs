@@ -112,6 +112,20 @@ impl QueryParam {
 pub struct Reference {
     pub reference_id: String,
     pub file_path: String,
+    /// Where in the file the chunks cited under this reference are, when the file has pages,
+    /// slides or sheets: "pages 3-4", "slide 2", "sheet Sales!A12:D40".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+impl Reference {
+    /// The reference as a reader sees it: the file, and where in it when known.
+    pub fn label(&self) -> String {
+        match &self.location {
+            Some(l) => format!("{} ({l})", self.file_path),
+            None => self.file_path.clone(),
+        }
+    }
 }
 
 /// The retrieved data, in LightRAG's `/query/data` shapes.
