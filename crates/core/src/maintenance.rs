@@ -197,7 +197,8 @@ impl Rag {
         Ok(report)
     }
 
-    /// Puts failed documents (not recorded duplicates) back to pending; returns how many.
+    /// Puts failed documents back to pending (not recorded duplicates, nor files whose text
+    /// could not be extracted: they have none); returns how many.
     /// The pipeline picks them up on its next run.
     pub async fn requeue_failed(&self) -> Result<usize> {
         let store = &self.stores().doc_status;
@@ -205,7 +206,10 @@ impl Rag {
             .by_statuses(&[DocStatus::Failed])
             .await?
             .into_iter()
-            .filter(|(_, r)| r.metadata.get("is_duplicate") != Some(&serde_json::Value::Bool(true)))
+            .filter(|(_, r)| {
+                r.metadata.get("is_duplicate") != Some(&serde_json::Value::Bool(true))
+                    && !crate::pipeline::is_extraction_failure(r)
+            })
             .map(|(id, mut r)| {
                 r.status = DocStatus::Pending;
                 r.error_msg = None;

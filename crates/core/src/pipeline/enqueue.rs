@@ -52,7 +52,60 @@ pub fn duplicate_row_id(key: &str, content: &str) -> String {
     )
 }
 
+/// `metadata.error_type` of a document whose file could not be read as text (LightRAG's
+/// value). Such a row has no text behind it: only inserting the file again can fix it.
+pub const FILE_EXTRACTION_ERROR: &str = "file_extraction_error";
+
+/// Whether a status row records a file whose text could not be extracted.
+pub fn is_extraction_failure(r: &DocStatusRecord) -> bool {
+    r.metadata.get("error_type").and_then(Value::as_str) == Some(FILE_EXTRACTION_ERROR)
+}
+
 impl Rag {
+    /// Records a file whose text could not be extracted as a failed document under its own
+    /// key, so the status lists it with the reason (LightRAG's `[File Extraction]` rows).
+    /// Inserting the fixed file later replaces the row. A document already stored under the
+    /// key (an earlier, readable version) is kept, and `false` returned.
+    pub async fn record_extraction_failure(
+        &self,
+        key: &str,
+        reason: &str,
+        file_bytes: u64,
+        track_id: &str,
+    ) -> Result<bool> {
+        let id = doc_id(key);
+        let _held = self
+            .stores
+            .coordinator
+            .lock_documents(&[id.clone()])
+            .await?;
+        let store = &self.stores.doc_status;
+        if let Some(existing) = store.get(&id).await? {
+            if !is_extraction_failure(&existing) {
+                return Ok(false);
+            }
+        }
+        let mut metadata = Map::new();
+        metadata.insert("error_type".into(), json!(FILE_EXTRACTION_ERROR));
+        let now = now_iso();
+        let row = DocStatusRecord {
+            content_summary: summary(&format!("[File Extraction]{reason}")),
+            content_length: file_bytes as usize,
+            file_path: key.to_string(),
+            status: DocStatus::Failed,
+            created_at: now.clone(),
+            updated_at: now,
+            track_id: track_id.to_string(),
+            chunks_count: 0,
+            chunks_list: vec![],
+            error_msg: Some(reason.to_string()),
+            metadata,
+            content_hash: None,
+        };
+        store.upsert(vec![(id, row)]).await?;
+        Ok(true)
+    }
+
     /// Registers documents for processing. Processing happens in [`Rag::process_pending`].
     pub async fn enqueue(
         &self,
@@ -97,8 +150,13 @@ impl Rag {
                 store.upsert(vec![(id.clone(), row)]).await?;
                 return Ok(EnqueueOutcome::Requeued { doc_id: id });
             }
-            self.delete_document(&id).await?;
-            replaced = true;
+            if is_extraction_failure(&existing) {
+                // The file could not be read before; it holds nothing to remove.
+                store.delete(&[id.clone()]).await?;
+            } else {
+                self.delete_document(&id).await?;
+                replaced = true;
+            }
         }
         if let Some((original, orig_row)) = store.find_by_content_hash(&hash, Some(&id)).await? {
             let dup_id = duplicate_row_id(&doc.key, &content);

@@ -6,5 +6,7 @@
 pub mod enqueue;
 pub mod process;
 
-pub use enqueue::{duplicate_row_id, EnqueueOutcome, NewDocument};
+pub use enqueue::{
+    duplicate_row_id, is_extraction_failure, EnqueueOutcome, NewDocument, FILE_EXTRACTION_ERROR,
+};
 pub use process::{ProcessReport, Progress, ProgressEvent};
