@@ -1,13 +1,9 @@
-//! Finding and reading the files `insert` was given: folders are walked, each file is checked
-//! (size, binary content, UTF-8, emptiness) so that bad input gets a clear message and the
-//! other files go on.
+//! Finding the files `insert` was given: folders are walked for the file types the parsers
+//! read (reading and parsing is `lightrag_server::file_text`, shared with the server).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-
-/// File extensions `insert` reads as text.
-pub const TEXT_EXTENSIONS: &[&str] = &["txt", "md", "markdown", "mdx", "text", "rst", "log", "csv"];
 
 /// A file found under an inserted path, with the key it is known by.
 #[derive(Debug, Clone)]
@@ -59,7 +55,7 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<Found>, skipped: &mut Vec<PathB
         }
         if path.is_dir() {
             walk(root, &path, found, skipped)?;
-        } else if is_text_file(&path) {
+        } else if is_supported(&path) {
             let key = path
                 .strip_prefix(root)
                 .unwrap_or(&path)
@@ -73,34 +69,9 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<Found>, skipped: &mut Vec<PathB
     Ok(())
 }
 
-fn is_text_file(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| TEXT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
-
-/// Reads a file as text, or says why it cannot be indexed.
-pub fn read_text(path: &Path, max_bytes: u64) -> std::result::Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if meta.len() > max_bytes {
-        return Err(format!(
-            "the file is {} bytes, over the limit of {max_bytes} (MAX_FILE_BYTES)",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    if bytes.iter().take(8192).any(|b| *b == 0) {
-        return Err("the file is binary (it contains NUL bytes), not text".into());
-    }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "the file is not valid UTF-8 (first bad byte at offset {}); convert it to UTF-8",
-            e.utf8_error().valid_up_to()
-        )
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
-    if text.trim().is_empty() {
-        return Err("the file is empty".into());
-    }
-    Ok(text)
+/// Whether `insert` reads this file (PDF, Office, HTML, RTF, text and source types).
+fn is_supported(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(lightrag_server::file_text::is_supported)
 }

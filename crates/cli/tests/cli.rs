@@ -242,16 +242,25 @@ fn bad_input_gets_clear_messages_and_loses_nothing() {
     std::fs::write(d.join("image.png"), [137u8, 80, 78, 71]).unwrap();
     let out = ok(&run(w, &["insert", d.to_str().unwrap()]));
     assert!(out.contains("1 new"), "{out}");
-    assert!(out.contains("empty.txt: the file is empty"), "{out}");
-    assert!(out.contains("binary.txt: the file is binary"), "{out}");
     assert!(
-        out.contains("latin1.txt: the file is not valid UTF-8"),
+        out.contains("empty.txt: the file contains only whitespace"),
         "{out}"
     );
     assert!(
-        out.contains("skipped (not a text file)") && out.contains("image.png"),
+        out.contains("binary.txt: the file is named .txt but holds binary data"),
         "{out}"
     );
+    assert!(
+        out.contains("latin1.txt: the text is not valid UTF-8"),
+        "{out}"
+    );
+    assert!(
+        out.contains("skipped (not a supported type)") && out.contains("image.png"),
+        "{out}"
+    );
+    // Each unreadable file is a failed document with its reason.
+    let st = status_json(w);
+    assert_eq!(st["status_counts"]["failed"], 3, "{st}");
 
     // A missing path fails the whole command before anything happens.
     let err = fail(&run(w, &["insert", "/nonexistent/nowhere.md"]));

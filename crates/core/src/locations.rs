@@ -22,18 +22,14 @@ enum Marker {
     },
 }
 
-/// Reads a marker line: `[page N]`, `[slide N]` or `[sheet NAME!A1:D40]`, alone on its line.
+/// Reads a marker line (the grammar is the parsers' own, `lightrag_parsers::markers`).
 fn marker(line: &str) -> Option<Marker> {
-    let inner = line.trim().strip_prefix('[')?.strip_suffix(']')?;
-    let (kind, rest) = inner.split_once(' ')?;
-    if rest.contains([']', '[']) {
-        return None;
-    }
+    let (kind, label) = lightrag_parsers::markers::parse(line.trim())?;
     match kind {
-        "page" => rest.parse().ok().map(Marker::Page),
-        "slide" => rest.parse().ok().map(Marker::Slide),
+        "page" => label.parse().ok().map(Marker::Page),
+        "slide" => label.parse().ok().map(Marker::Slide),
         "sheet" => {
-            let (name, range) = rest.rsplit_once('!')?;
+            let (name, range) = label.rsplit_once('!')?;
             let (a, b) = range.split_once(':').unwrap_or((range, range));
             let (c1, r1) = cell(a)?;
             let (c2, r2) = cell(b)?;
@@ -109,6 +105,15 @@ pub fn anchor_chunks(text: &str, chunks: &mut [RawChunk], tokenizer: &dyn Tokeni
         chunk.tokens += tokenizer.count(&prefix);
         chunk.content.insert_str(0, &prefix);
     }
+}
+
+/// The text without its marker lines (for quoting sentences from it).
+pub fn without_markers(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.lines().any(|l| marker(l).is_some()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let kept: Vec<&str> = text.lines().filter(|l| marker(l).is_none()).collect();
+    std::borrow::Cow::Owned(kept.join("\n"))
 }
 
 /// What one place in a file is, merged over the chunks cited from it.
@@ -343,5 +348,6 @@ mod tests {
             Some("pages 3-4, 7; sheet Sales!A12:D25")
         );
         assert_eq!(Places::default().describe(), None);
+        assert_eq!(without_markers("[page 3]\nx\n[page 4]\ny"), "x\ny");
     }
 }

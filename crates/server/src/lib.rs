@@ -21,6 +21,7 @@ pub mod connections;
 pub mod cross_site;
 pub mod error;
 pub mod extract;
+pub mod file_text;
 pub mod keys;
 pub mod metrics;
 pub mod openapi;

@@ -433,3 +433,144 @@ async fn statuses_move_while_processing_and_cancel_stops_the_pipeline() {
     assert_eq!(c["status_counts"]["processed"], 6, "{c}");
     s.stop().await;
 }
+
+/// The documents of one status (LightRAG's paginated listing).
+async fn with_status(s: &TestServer, status: &str) -> Vec<serde_json::Value> {
+    let (code, v) = s
+        .post(
+            "/documents/paginated",
+            "",
+            json!({"status_filter": status, "page": 1, "page_size": 100}),
+        )
+        .await;
+    assert_eq!(code, 200, "{v}");
+    v["documents"].as_array().cloned().unwrap_or_default()
+}
+
+/// A multipart upload of a file on disk.
+async fn upload_file(s: &TestServer, path: &std::path::Path) -> (u16, serde_json::Value) {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let (ct, body) = multipart(name, &std::fs::read(path).unwrap());
+    send(
+        s.req(reqwest::Method::POST, "/documents/upload", "")
+            .header("content-type", ct)
+            .body(body),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploaded_pdf_and_docx_answer_with_references_and_bad_files_fail_alone() {
+    use lightrag_parsers::samples;
+    let s = TestServer::start(&[]).await;
+    let files = tempfile::tempdir().unwrap();
+    let f = files.path();
+    samples::write_pdf(
+        f.join("harbour.pdf"),
+        &[
+            &["Harbour report, front matter."],
+            &["The Orin harbour master is Edda Vask."],
+        ],
+    )
+    .unwrap();
+    samples::write_docx(
+        f.join("fleet.docx"),
+        "Fleet",
+        &["The ferry Kestrel was launched in 1931."],
+        &[&["Ship", "Year"], &["Kestrel", "1931"]],
+    )
+    .unwrap();
+    for name in ["harbour.pdf", "fleet.docx"] {
+        let (code, v) = upload_file(&s, &f.join(name)).await;
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["status"], "success", "{v}");
+        s.wait_track("", v["track_id"].as_str().unwrap()).await;
+    }
+    let (code, v) = s
+        .post(
+            "/query/data",
+            "",
+            json!({"query": "Who is the Orin harbour master?", "mode": "naive"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{v}");
+    let refs = v["data"]["references"].as_array().unwrap();
+    let pdf = refs
+        .iter()
+        .find(|r| r["file_path"] == "harbour.pdf")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(pdf["location"], "pages 1-2", "{v}");
+    let (_, v) = s
+        .post(
+            "/query",
+            "",
+            json!({"query": "When was the ferry Kestrel launched?", "mode": "naive"}),
+        )
+        .await;
+    let answer = v["response"].as_str().unwrap();
+    assert!(answer.contains("launched in 1931"), "{answer}");
+    assert!(answer.contains("fleet.docx"), "{answer}");
+
+    // An encrypted PDF is saved, fails with its reason, and nothing else changes.
+    samples::write_encrypted_pdf(f.join("locked.pdf")).unwrap();
+    let (code, v) = upload_file(&s, &f.join("locked.pdf")).await;
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["status"], "failure", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("encrypted"), "{v}");
+    assert!(s.dir.path().join("inputs/locked.pdf").exists());
+    let failed = with_status(&s, "failed").await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0]["error_msg"]
+        .as_str()
+        .unwrap()
+        .contains("encrypted"));
+    assert_eq!(with_status(&s, "processed").await.len(), 2);
+    // Sending a readable version under the same name replaces the failed one.
+    samples::write_pdf(f.join("locked.pdf"), &[&["The lock keeper is Tova Renn."]]).unwrap();
+    let (code, v) = upload_file(&s, &f.join("locked.pdf")).await;
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["status"], "success", "{v}");
+    s.wait_track("", v["track_id"].as_str().unwrap()).await;
+    assert!(with_status(&s, "failed").await.is_empty());
+
+    // A scan reads documents too; a lying file becomes a failed document.
+    samples::write_pptx(
+        f.join("deck.pptx"),
+        &[("Tides", &["Spring tides reach the quay."][..])],
+    )
+    .unwrap();
+    std::fs::copy(f.join("deck.pptx"), s.dir.path().join("inputs/deck.pptx")).unwrap();
+    std::fs::copy(
+        f.join("harbour.pdf"),
+        s.dir.path().join("inputs/notes.docx"),
+    )
+    .unwrap();
+    let (code, v) = s.post("/documents/scan", "", json!({})).await;
+    assert_eq!(code, 200, "{v}");
+    let track = v["track_id"].as_str().unwrap().to_string();
+    s.wait_track("", &track).await;
+    let (_, scan) = s.get(&format!("/documents/scan/status/{track}"), "").await;
+    assert_eq!(scan["counts"]["enqueued"], 1, "{scan}");
+    assert_eq!(scan["counts"]["unreadable"], 1, "{scan}");
+    let failed = with_status(&s, "failed").await;
+    assert!(
+        failed[0]["error_msg"]
+            .as_str()
+            .unwrap()
+            .contains("named .docx but its content is"),
+        "{failed:?}"
+    );
+    let (_, types) = s.get("/documents/supported_file_types", "").await;
+    for ext in [
+        ".pdf", ".docx", ".pptx", ".xlsx", ".odt", ".rtf", ".epub", ".html",
+    ] {
+        assert!(
+            types["supported_extensions"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(ext)),
+            "{ext}: {types}"
+        );
+    }
+    s.stop().await;
+}

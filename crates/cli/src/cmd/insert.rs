@@ -7,24 +7,33 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use lightrag_core::ids::track_id;
 use lightrag_core::pipeline::{EnqueueOutcome, NewDocument};
+use lightrag_server::file_text;
 use serde_json::json;
 
 use crate::args::InsertArgs;
-use crate::files::{collect, read_text};
+use crate::files::collect;
 use crate::progress::DocProgress;
 use crate::setup::Engine;
 
 pub async fn run(engine: &Engine, args: &InsertArgs) -> Result<()> {
     let rag = &engine.rag;
     let (files, skipped) = collect(&args.paths)?;
-    let max = rag.config().max_file_bytes;
+    let limits = file_text::parse_limits(rag.config());
     let track = track_id("insert");
     let mut rejected: Vec<(String, String)> = Vec::new();
     let mut outcomes: Vec<(String, EnqueueOutcome)> = Vec::new();
+    let reading = reading_bar(files.len());
     for f in &files {
-        let text = match read_text(&f.path, max) {
+        reading.set_message(f.key.clone());
+        let (size, text) = file_text::read_file_text(&f.path, &limits).await;
+        reading.inc(1);
+        let text = match text {
             Ok(t) => t,
             Err(why) => {
+                // Listed by `lightrag status` with its reason until a readable version is
+                // inserted.
+                rag.record_extraction_failure(&f.key, &why, size, &track)
+                    .await?;
                 rejected.push((f.path.display().to_string(), why));
                 continue;
             }
@@ -43,6 +52,7 @@ pub async fn run(engine: &Engine, args: &InsertArgs) -> Result<()> {
             Err(e) => rejected.push((f.path.display().to_string(), e.to_string())),
         }
     }
+    reading.finish_and_clear();
     let count =
         |pred: fn(&EnqueueOutcome) -> bool| outcomes.iter().filter(|(_, o)| pred(o)).count();
     let added = count(|o| matches!(o, EnqueueOutcome::Added { .. }));
@@ -91,7 +101,7 @@ pub async fn run(engine: &Engine, args: &InsertArgs) -> Result<()> {
             println!("  rejected: {p}: {why}");
         }
         for p in &skipped {
-            println!("  skipped (not a text file): {}", p.display());
+            println!("  skipped (not a supported type): {}", p.display());
         }
         println!(
             "processed {} documents ({} chunks, {} entities, {} relations merged, {} cached extractions) in {secs:.1}s; {} failed",
@@ -108,12 +118,27 @@ pub async fn run(engine: &Engine, args: &InsertArgs) -> Result<()> {
     }
     if files.is_empty() {
         bail!(
-            "no text files found (insert reads: {})",
-            crate::files::TEXT_EXTENSIONS.join(", ")
+            "no supported files found (insert reads: {})",
+            file_text::supported_extensions().join(", ")
         );
     }
     if outcomes.is_empty() || (!report.failed.is_empty() && report.processed.is_empty()) {
         bail!("nothing was indexed");
     }
     Ok(())
+}
+
+/// A bar over the files being read and parsed (PDFs and workbooks can take a while), on a
+/// terminal only; the summary lists what could not be read.
+fn reading_bar(files: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || files < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(files as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("reading {bar:30} {pos}/{len} files · {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
 }

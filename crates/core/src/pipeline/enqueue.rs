@@ -77,7 +77,7 @@ impl Rag {
         let _held = self
             .stores
             .coordinator
-            .lock_documents(&[id.clone()])
+            .lock_documents(std::slice::from_ref(&id))
             .await?;
         let store = &self.stores.doc_status;
         if let Some(existing) = store.get(&id).await? {
@@ -152,7 +152,7 @@ impl Rag {
             }
             if is_extraction_failure(&existing) {
                 // The file could not be read before; it holds nothing to remove.
-                store.delete(&[id.clone()]).await?;
+                store.delete(std::slice::from_ref(&id)).await?;
             } else {
                 self.delete_document(&id).await?;
                 replaced = true;

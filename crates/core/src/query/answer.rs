@@ -28,7 +28,10 @@ pub fn extractive_answer(
     }
     // Candidate sentences, with the words they contain.
     // Hard-wrapped lines are joined first, so a sentence is not cut at a line break.
-    let texts: Vec<String> = chunks.iter().map(|c| unwrap_lines(&c.content)).collect();
+    let texts: Vec<String> = chunks
+        .iter()
+        .map(|c| unwrap_lines(&crate::locations::without_markers(&c.content)))
+        .collect();
     let mut cands: Vec<(usize, &str, &str, HashSet<String>)> = Vec::new();
     for (ci, (text, r)) in texts.iter().zip(chunk_refs).enumerate() {
         for s in sentences(text) {

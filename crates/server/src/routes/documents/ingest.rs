@@ -10,18 +10,17 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use lightrag_core::ids::{doc_id, track_id};
-use lightrag_core::pipeline::{duplicate_row_id, EnqueueOutcome, NewDocument};
+use lightrag_core::pipeline::{
+    duplicate_row_id, is_extraction_failure, EnqueueOutcome, NewDocument,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Ws};
+use crate::file_text;
 use crate::serve::AppState;
 use crate::workspace::Workspace;
-
-/// File extensions read as UTF-8 text.
-pub const SUPPORTED_EXTENSIONS: &[&str] =
-    &["txt", "md", "markdown", "mdx", "text", "rst", "log", "csv"];
 
 /// A file name that can only name a file directly inside the input folder: no separators,
 /// no drive or stream colon, no control characters, not `.`/`..`, not hidden, at most 255 bytes.
@@ -43,28 +42,17 @@ pub fn safe_file_name(name: &str) -> Result<&str, String> {
     Ok(name)
 }
 
-fn extension_ok(name: &str) -> bool {
-    Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| SUPPORTED_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
-
-/// Refuses a name that a document of this workspace already uses (LightRAG's 409).
-async fn ensure_new(ws: &Workspace, key: &str) -> ApiResult<()> {
-    if ws
-        .rag
-        .stores()
-        .doc_status
-        .get(&doc_id(key))
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::Conflict(format!(
+/// Refuses a name that a document of this workspace already uses (LightRAG's 409). A file
+/// whose text could not be extracted does not count: sending it again is how it gets fixed.
+/// Returns whether such a failed file is being replaced.
+async fn ensure_new(ws: &Workspace, key: &str) -> ApiResult<bool> {
+    match ws.rag.stores().doc_status.get(&doc_id(key)).await? {
+        Some(row) if is_extraction_failure(&row) => Ok(true),
+        Some(_) => Err(ApiError::Conflict(format!(
             "A document named '{key}' already exists; delete it first to replace it"
-        )));
+        ))),
+        None => Ok(false),
     }
-    Ok(())
 }
 
 /// LightRAG's admission control: with MAX_PENDING_DOCUMENTS set, inserts that would put more
@@ -131,25 +119,24 @@ pub async fn upload(
         let name = safe_file_name(&name)
             .map_err(ApiError::BadRequest)?
             .to_string();
-        if !extension_ok(&name) {
+        if !file_text::is_supported(&name) {
             return Err(ApiError::BadRequest(format!(
                 "Unsupported file type of '{name}'. Supported: {}",
-                SUPPORTED_EXTENSIONS.join(", ")
+                file_text::supported_extensions().join(", ")
             )));
         }
         let bytes = field.bytes().await.map_err(too_large)?;
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| ApiError::BadRequest(format!("'{name}' is not UTF-8 text")))?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
-        if text.trim().is_empty() {
-            return Err(ApiError::BadRequest(format!("'{name}' is empty")));
-        }
-        ensure_new(&ws, &name).await?;
+        let replacing_failed = ensure_new(&ws, &name).await?;
         admit(&ws, state.cfg.max_pending_documents, 1).await?;
         tokio::fs::create_dir_all(&ws.input_dir)
             .await
             .map_err(|e| ApiError::Internal(format!("cannot create the input folder: {e}")))?;
-        save_new_file(&ws.input_dir.join(&name), text.as_bytes())
+        let path = ws.input_dir.join(&name);
+        if replacing_failed {
+            // The unreadable version's file; removing a link removes the link, not its target.
+            let _ = tokio::fs::remove_file(&path).await;
+        }
+        save_new_file(&path, &bytes)
             .await
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::AlreadyExists => {
@@ -158,6 +145,25 @@ pub async fn upload(
                 _ => ApiError::Internal(format!("cannot save the upload: {e}")),
             })?;
         let track = track_id("upload");
+        let limits = file_text::parse_limits(ws.rag.config());
+        let size = bytes.len() as u64;
+        let text = match file_text::text_of(&name, bytes.to_vec(), &limits).await {
+            Ok(text) => text,
+            Err(reason) => {
+                ws.rag
+                    .record_extraction_failure(&name, &reason, size, &track)
+                    .await?;
+                ws.pipeline
+                    .log(format!("File '{name}' could not be read: {reason}"));
+                return Ok(insert_response(
+                    "failure",
+                    format!(
+                        "File '{name}' was saved, but its text could not be extracted: {reason}"
+                    ),
+                    &track,
+                ));
+            }
+        };
         enqueue(
             &ws,
             vec![NewDocument {
@@ -325,30 +331,49 @@ pub async fn texts(
     ))
 }
 
-/// `POST /documents/scan`: enqueues the supported files of the input folder not yet known.
+/// `POST /documents/scan`: enqueues the supported files of the input folder not yet known;
+/// a file whose text cannot be extracted becomes a failed document with the reason.
 #[utoipa::path(post, path = "/documents/scan", tag = "documents", responses((status = 200, description = "New files of the input folder enqueued")))]
 pub async fn scan(Ws(ws): Ws) -> ApiResult<Json<Value>> {
     let track = track_id("scan");
     let dir = ws.input_dir.clone();
-    let max = ws.rag.config().max_file_bytes;
-    let files = tokio::task::spawn_blocking(move || read_folder(&dir, max))
+    let names = tokio::task::spawn_blocking(move || list_folder(&dir))
         .await
         .map_err(|e| ApiError::Internal(format!("scan failed: {e}")))?;
-    let found = files.len();
-    let mut docs = Vec::new();
+    let found = names.len();
+    let limits = file_text::parse_limits(ws.rag.config());
     let statuses = &ws.rag.stores().doc_status;
-    for (name, text) in files {
-        // Known as a document, or already recorded as a duplicate of another one.
-        let known = statuses.get(&doc_id(&name)).await?.is_some()
-            || statuses
-                .get(&duplicate_row_id(&name, &text))
-                .await?
-                .is_some();
-        if !known {
-            docs.push(NewDocument {
-                key: name,
-                content: text,
-            });
+    let mut docs = Vec::new();
+    let mut unreadable = 0usize;
+    for name in names {
+        // Known as a document (a file that failed to parse is tried again).
+        if let Some(row) = statuses.get(&doc_id(&name)).await? {
+            if !is_extraction_failure(&row) {
+                continue;
+            }
+        }
+        let (size, text) = file_text::read_file_text(&ws.input_dir.join(&name), &limits).await;
+        match text {
+            // Unless already recorded as a duplicate of another document.
+            Ok(text) => {
+                if statuses
+                    .get(&duplicate_row_id(&name, &text))
+                    .await?
+                    .is_none()
+                {
+                    docs.push(NewDocument {
+                        key: name,
+                        content: text,
+                    });
+                }
+            }
+            Err(reason) => {
+                tracing::warn!("scan: {name}: {reason}");
+                ws.rag
+                    .record_extraction_failure(&name, &reason, size, &track)
+                    .await?;
+                unreadable += 1;
+            }
         }
     }
     let n = docs.len();
@@ -358,9 +383,10 @@ pub async fn scan(Ws(ws): Ws) -> ApiResult<Json<Value>> {
     let now = lightrag_core::types::now_iso();
     let record = json!({
         "track_id": track, "status": "completed",
-        "counts": {"found": found, "enqueued": n, "already_known": found - n},
+        "counts": {"found": found, "enqueued": n, "unreadable": unreadable,
+                   "already_known": found - n - unreadable},
         "counters_dropped": 0, "samples": {}, "created_at": now, "updated_at": now, "version": 1,
-        "message": format!("{n} new file(s) enqueued; their processing is tracked by this track id"),
+        "message": format!("{n} new file(s) enqueued, {unreadable} unreadable; their processing is tracked by this track id"),
     });
     if let Ok(mut scans) = ws.scans.lock() {
         if scans.len() >= 100 {
@@ -394,63 +420,34 @@ pub async fn scan_status(
         .ok_or_else(|| ApiError::NotFound(format!("no scan with track id '{track_id}'")))
 }
 
-/// The readable text files directly in `dir`: regular files only, opened without following a
-/// link, so that a symlink in the input folder cannot bring in a file from elsewhere (and a
-/// FIFO cannot block the scan). Unreadable or oversized files are logged and skipped.
-fn read_folder(dir: &Path, max_bytes: u64) -> Vec<(String, String)> {
+/// The names of the regular files directly in `dir` with a supported extension and a safe
+/// name. A symlink is a symlink here, whatever it points to, so a link in the input folder
+/// cannot bring in a file from elsewhere (and a FIFO cannot block the scan); the read
+/// checks again on the open file.
+fn list_folder(dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if safe_file_name(&name).is_err() || !extension_ok(&name) {
+        if safe_file_name(&name).is_err() || !file_text::is_supported(&name) {
             continue;
         }
-        // The entry's own type: a symlink is a symlink here, whatever it points to.
         if !e.file_type().is_ok_and(|t| t.is_file()) {
             tracing::warn!("scan: skipping {name}: not a regular file");
             continue;
         }
-        match read_regular_file(&e.path(), max_bytes) {
-            Ok(Some(t)) if !t.trim().is_empty() => out.push((name, t)),
-            Ok(_) => {}
-            Err(err) => tracing::warn!("scan: skipping {name}: {err}"),
-        }
+        out.push(name);
     }
     out.sort();
     out
 }
 
-/// The text of a regular file no larger than `max_bytes` (`None` when larger), opened with
-/// `O_NOFOLLOW` and checked again on the open descriptor, so a file swapped for a link or a
-/// device between listing and reading is refused.
-fn read_regular_file(path: &Path, max_bytes: u64) -> std::io::Result<Option<String>> {
-    use std::io::Read;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
-    let file = opts.open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    if meta.len() > max_bytes {
-        return Ok(None);
-    }
-    let mut text = String::new();
-    file.take(max_bytes + 1).read_to_string(&mut text)?;
-    Ok(Some(text))
-}
-
 /// `GET /documents/supported_file_types`.
 #[utoipa::path(get, path = "/documents/supported_file_types", tag = "documents", responses((status = 200, description = "File extensions accepted")))]
 pub async fn supported() -> impl IntoResponse {
-    let exts: Vec<String> = SUPPORTED_EXTENSIONS
+    let exts: Vec<String> = file_text::supported_extensions()
         .iter()
         .map(|e| format!(".{e}"))
         .collect();

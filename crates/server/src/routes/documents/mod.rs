@@ -12,7 +12,7 @@ use axum::Router;
 use crate::config::ServerConfig;
 use crate::serve::AppState;
 
-pub use ingest::{safe_file_name, SUPPORTED_EXTENSIONS};
+pub use ingest::safe_file_name;
 
 fn limit(bytes: usize) -> DefaultBodyLimit {
     if bytes == 0 {
