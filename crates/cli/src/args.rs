@@ -203,6 +203,10 @@ pub struct QueryArgs {
     /// Low-level keywords (skips keyword extraction), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub ll_keywords: Vec<String>,
+    /// Keep the retrieval order of the chunks even when a reranker is configured
+    /// (enable_rerank=false).
+    #[arg(long)]
+    pub no_rerank: bool,
 }
 
 #[derive(Debug, Args)]

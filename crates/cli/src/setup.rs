@@ -1,5 +1,6 @@
 //! Turns settings into an engine: configuration layers, the configured stores (one lifecycle
-//! for every backend, `lightrag_storage::select`), the embedder and the extractor.
+//! for every backend, `lightrag_storage::select`), the embedder, the extractor and the
+//! reranker.
 
 use std::sync::Arc;
 
@@ -183,11 +184,17 @@ impl Engine {
         let (stores, handle) = select::open(&storage, place, embedder.model_name(), embedder.dim())
             .await
             .with_context(|| format!("cannot open the stores of {}", dir.display()))?;
+        let reranker = remote::reranker(&cfg)?;
         let rag = match chat_models(&cfg, &stores.kv)? {
             None => Rag::new(cfg, stores, embedder, Arc::new(OfflineExtractor::new())),
             Some((models, extractor)) => {
                 Rag::new(cfg, stores, embedder, extractor).with_chat_models(models)
             }
+        };
+        // RERANK_BINDING: chunks of every query that asks for it are reordered by the reranker.
+        let rag = match reranker {
+            Some(r) => rag.with_reranker(r),
+            None => rag,
         };
         Ok(Engine {
             rag,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::embedding::{embed_all, EmbeddingCache};
 use crate::error::Result;
-use crate::ports::{ChatModel, EmbedPurpose, Embedder, Extractor, Stores};
+use crate::ports::{ChatModel, EmbedPurpose, Embedder, Extractor, Reranker, Stores};
 use crate::tokenizer::{TiktokenTokenizer, Tokenizer};
 
 /// Chat models per role, as LightRAG 1.5 allows (each falls back to the main model).
@@ -47,6 +47,10 @@ pub struct Rag {
     pub(crate) timings: crate::timings::Timings,
     /// Orders every write to the graph: per entity and relation for merges, alone for the rest.
     pub(crate) writer: crate::graph_writer::GraphWriter,
+    /// Reorders retrieved chunks before the context is cut to its budget; `None`: no reranking.
+    pub(crate) reranker: Option<Arc<dyn Reranker>>,
+    /// Set once a query asked for reranking without a reranker (that is logged once).
+    pub(crate) rerank_missing_warned: std::sync::atomic::AtomicBool,
 }
 
 impl Rag {
@@ -72,7 +76,20 @@ impl Rag {
             embed_cache,
             timings: Default::default(),
             writer,
+            reranker: None,
+            rerank_missing_warned: Default::default(),
         }
+    }
+
+    /// Reranks the chunks of every query that asks for it (`enable_rerank`).
+    pub fn with_reranker(mut self, reranker: Arc<dyn Reranker>) -> Rag {
+        self.reranker = Some(reranker);
+        self
+    }
+
+    /// The reranker, when one is configured.
+    pub fn reranker(&self) -> Option<&Arc<dyn Reranker>> {
+        self.reranker.as_ref()
     }
 
     /// Uses chat models for keywords, summaries and answers (extraction goes through the

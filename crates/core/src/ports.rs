@@ -85,6 +85,53 @@ pub trait Extractor: Send + Sync {
     async fn extract(&self, chunk: &Chunk) -> Result<ChunkExtraction>;
 }
 
+/// One candidate's place in a reranked list: its index in the documents given and the
+/// reranker's relevance score (higher is more relevant; the scale is the model's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RerankHit {
+    pub index: usize,
+    pub relevance_score: f32,
+}
+
+/// Why a reranker gave no ranking, and whether asking again later may help (a server that is
+/// down, busy or slow) or not (a refused key, a reply in an unknown shape).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("rerank failed: {message}")]
+pub struct RerankError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl RerankError {
+    /// Whether the same call may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+}
+
+/// Orders candidate texts by their relevance to a query (a cross-encoder or a rerank API).
+///
+/// Contract: the hits are best first, each `index` is below `documents.len()` and appears at
+/// most once, and there are at most `top_n` of them (`None`: one per document). Documents the
+/// model left out are missing from the list. The engine still checks indices and scores and
+/// never fails a query because of a reranker: on an error it keeps the retrieval order.
+#[async_trait]
+pub trait Reranker: Send + Sync {
+    /// The binding's name (`cohere`, `jina`, `aliyun`, ...), for logs and `/health`.
+    fn binding(&self) -> &str;
+    /// The model name.
+    fn model(&self) -> &str;
+    /// Where the model is served (the endpoint URL; empty for a model in process).
+    fn host(&self) -> &str;
+    /// Scores `documents` against `query`.
+    async fn rerank(
+        &self,
+        query: &str,
+        documents: &[String],
+        top_n: Option<usize>,
+    ) -> std::result::Result<Vec<RerankHit>, RerankError>;
+}
+
 /// The key-value namespaces of LightRAG.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Namespace {

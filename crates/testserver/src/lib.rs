@@ -2,7 +2,8 @@
 //!
 //! No real model server can be installed where the tests run, so this crate speaks the wire
 //! protocols the remote adapters use (Ollama `/api/chat`, `/api/embed`; OpenAI
-//! `/v1/chat/completions`, `/v1/embeddings`, streaming and not) with scripted replies,
+//! `/v1/chat/completions`, `/v1/embeddings`, streaming and not; the Cohere `/v2/rerank`, Jina
+//! `/v1/rerank` and DashScope text-rerank APIs, scored lexically, see [`rerank`]) with scripted replies,
 //! failures (`fail_times`), delays and stalls (see [`script`]), and counts what it served
 //! (`GET /test/stats`, with how many requests each rule matched; the requests themselves at
 //! `GET /test/requests`; `POST /test/reset`).
@@ -17,6 +18,7 @@ pub mod script;
 
 mod ollama;
 mod openai;
+mod rerank;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -61,6 +63,8 @@ pub struct ServerConfig {
     /// OLLAMA_NUM_PARALLEL); the rest queue, each answered `latency` after it gets a slot. 0 =
     /// no limit.
     pub chat_parallel: usize,
+    /// When set, the rerank routes want `Authorization: Bearer <this>` and answer 401 without.
+    pub rerank_api_key: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +79,7 @@ impl Default for ServerConfig {
             report_concurrency: false,
             embed_parallel: 0,
             chat_parallel: 0,
+            rerank_api_key: None,
         }
     }
 }
@@ -87,6 +92,7 @@ pub(crate) struct AppState {
     pub(crate) script: script::Scripted,
     chat_calls: AtomicU64,
     embed_calls: AtomicU64,
+    pub(crate) rerank_calls: AtomicU64,
     embed_texts: AtomicU64,
     embed_compute_nanos: AtomicU64,
     embed_slots: Option<Arc<tokio::sync::Semaphore>>,
@@ -172,6 +178,7 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<(SocketAddr, JoinHandle
         cfg,
         chat_calls: AtomicU64::new(0),
         embed_calls: AtomicU64::new(0),
+        rerank_calls: AtomicU64::new(0),
         in_flight: AtomicI64::new(0),
         max_in_flight: AtomicI64::new(0),
         requests: Mutex::new(VecDeque::new()),
@@ -184,6 +191,9 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<(SocketAddr, JoinHandle
         .route("/v1/chat/completions", post(openai::chat))
         .route("/v1/embeddings", post(openai::embeddings))
         .route("/v1/models", get(openai::models))
+        .route("/v2/rerank", post(rerank::cohere))
+        .route("/v1/rerank", post(rerank::jina))
+        .route(rerank::ALIYUN_PATH, post(rerank::aliyun))
         .route("/test/stats", get(stats))
         .route("/test/requests", get(requests))
         .route("/test/reset", post(reset))
@@ -206,6 +216,7 @@ async fn stats(axum::extract::State(s): axum::extract::State<State>) -> Json<Val
     Json(json!({
         "chat_calls": s.chat_calls.load(Ordering::SeqCst),
         "embed_calls": s.embed_calls.load(Ordering::SeqCst),
+        "rerank_calls": s.rerank_calls.load(Ordering::SeqCst),
         "embed_texts": s.embed_texts.load(Ordering::SeqCst),
         "embed_compute_seconds": s.embed_compute_nanos.load(Ordering::SeqCst) as f64 / 1e9,
         "max_in_flight": s.max_in_flight.load(Ordering::SeqCst),
@@ -222,6 +233,7 @@ async fn requests(axum::extract::State(s): axum::extract::State<State>) -> Json<
 async fn reset(axum::extract::State(s): axum::extract::State<State>) -> StatusCode {
     s.chat_calls.store(0, Ordering::SeqCst);
     s.embed_calls.store(0, Ordering::SeqCst);
+    s.rerank_calls.store(0, Ordering::SeqCst);
     s.embed_texts.store(0, Ordering::SeqCst);
     s.embed_compute_nanos.store(0, Ordering::SeqCst);
     s.max_in_flight
@@ -319,6 +331,10 @@ pub(crate) fn accept(
         RuleKind::Chat => Some(s.chat_started()),
         RuleKind::Embed => {
             s.embed_started();
+            None
+        }
+        RuleKind::Rerank => {
+            s.rerank_calls.fetch_add(1, Ordering::SeqCst);
             None
         }
     };

@@ -20,6 +20,8 @@ pub enum RuleKind {
     #[default]
     Chat,
     Embed,
+    /// The rerank routes; a rule's `reply` replaces the whole response body.
+    Rerank,
 }
 
 /// One scripted behaviour.
@@ -93,6 +95,8 @@ impl Script {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub outcome: Outcome,
+    /// Whether the reply is a rule's own `reply` (not the default one).
+    pub scripted_reply: bool,
     pub thinking: Option<String>,
     pub delay: Duration,
     pub hang: Duration,
@@ -151,6 +155,7 @@ impl Scripted {
         let Some((i, rule)) = hit else {
             return Plan {
                 outcome: Outcome::Reply(default),
+                scripted_reply: false,
                 thinking: None,
                 delay: Duration::ZERO,
                 hang: Duration::ZERO,
@@ -179,6 +184,7 @@ impl Scripted {
             Outcome::Reply(reply.replace("{{prompt}}", prompt))
         };
         Plan {
+            scripted_reply: !fails && rule.reply.is_some(),
             outcome,
             thinking: rule.thinking.clone(),
             delay: Duration::from_millis(rule.delay_ms),

@@ -23,6 +23,9 @@ pub async fn run(engine: &Engine, args: &QueryArgs) -> Result<()> {
         p.response_type = r.clone();
     }
     p.user_prompt = args.user_prompt.clone();
+    if args.no_rerank {
+        p.enable_rerank = false;
+    }
     p.hl_keywords = args
         .hl_keywords
         .iter()
@@ -75,7 +78,7 @@ pub async fn run(engine: &Engine, args: &QueryArgs) -> Result<()> {
     {
         println!("\n### References\n");
         for reference in &r.data.references {
-            println!("* [{}] {}", reference.reference_id, reference.file_path);
+            println!("* [{}] {}", reference.reference_id, reference.label());
         }
     }
     Ok(())

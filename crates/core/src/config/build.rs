@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use super::{
-    ChunkPickMethod, Config, LlmConfig, LlmRole, MergeLimits, QueryDefaults, Settings,
-    SourceIdsLimit,
+    ChunkPickMethod, Config, LlmConfig, LlmRole, MergeLimits, QueryDefaults, RerankConfig,
+    Settings, SourceIdsLimit,
 };
 use crate::chunker::ChunkingOptions;
 use crate::error::{Error, Result};
@@ -123,6 +123,21 @@ impl Settings {
                 related_chunk_number: self.parse(&["RELATED_CHUNK_NUMBER"])?,
                 chunk_pick: pick,
                 max_graph_fanout: positive("MAX_GRAPH_FANOUT", self.parse(&["MAX_GRAPH_FANOUT"])?)?,
+                // On by default only when there is a reranker to call.
+                enable_rerank: self.flag(&["RERANK_BY_DEFAULT"])?
+                    && !matches!(
+                        self.raw(&["RERANK_BINDING"]).to_ascii_lowercase().as_str(),
+                        "null" | "none" | ""
+                    ),
+                min_rerank_score: {
+                    let v: f32 = self.parse(&["MIN_RERANK_SCORE"])?;
+                    if !v.is_finite() {
+                        return Err(Error::Config(
+                            "MIN_RERANK_SCORE must be a finite number".into(),
+                        ));
+                    }
+                    v
+                },
             },
             merge: MergeLimits {
                 max_source_ids_per_entity: positive(
@@ -159,6 +174,7 @@ impl Settings {
                 self.parse(&["MAX_UNPACKED_BYTES"])?,
             )? as u64,
             llm: self.llm_config()?,
+            rerank: self.rerank_config()?,
             embedding_host: self.embedding_host(),
             embedding_api_key: self.raw(&["EMBEDDING_BINDING_API_KEY"]),
             embedding_timeout_s: self.parse(&["EMBEDDING_TIMEOUT"])?,
@@ -199,6 +215,55 @@ impl Settings {
             api_key: get("LLM_BINDING_API_KEY", if same { &base.api_key } else { "" }),
             binding,
         }
+    }
+
+    fn rerank_config(&self) -> Result<Option<RerankConfig>> {
+        let binding = self.raw(&["RERANK_BINDING"]).to_ascii_lowercase();
+        let key_fallback = match binding.as_str() {
+            "null" | "none" | "" => return Ok(None),
+            "cohere" => "COHERE_API_KEY",
+            "jina" => "JINA_API_KEY",
+            "aliyun" => "DASHSCOPE_API_KEY",
+            other => {
+                return Err(Error::Config(format!(
+                    "RERANK_BINDING={other} is not supported: use null, cohere, jina or aliyun"
+                )))
+            }
+        };
+        let timeout_s: f64 = self.parse(&["RERANK_TIMEOUT"])?;
+        if !(timeout_s.is_finite() && timeout_s > 0.0) {
+            return Err(Error::Config(format!(
+                "RERANK_TIMEOUT = {timeout_s}: use a positive number of seconds"
+            )));
+        }
+        let max_async: usize = match self.raw(&["MAX_ASYNC_RERANK"]).as_str() {
+            "" => self.parse(&["MAX_ASYNC", "MAX_ASYNC_LLM"])?,
+            _ => self.parse(&["MAX_ASYNC_RERANK"])?,
+        };
+        let max_tokens_per_doc: usize = self.parse(&["RERANK_MAX_TOKENS_PER_DOC"])?;
+        if max_tokens_per_doc == 0 {
+            return Err(Error::Config(
+                "RERANK_MAX_TOKENS_PER_DOC must be at least 1".into(),
+            ));
+        }
+        let mut api_key = self.raw(&["RERANK_BINDING_API_KEY"]);
+        if api_key.is_empty() {
+            api_key = self
+                .get(&[key_fallback])
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+        }
+        Ok(Some(RerankConfig {
+            model: self.raw(&["RERANK_MODEL"]),
+            host: self.raw(&["RERANK_BINDING_HOST"]),
+            api_key,
+            timeout_s,
+            max_async: max_async.max(1),
+            enable_chunking: binding == "cohere" && self.flag(&["RERANK_ENABLE_CHUNKING"])?,
+            max_tokens_per_doc,
+            binding,
+        }))
     }
 
     fn llm_config(&self) -> Result<Option<LlmConfig>> {

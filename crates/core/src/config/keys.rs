@@ -106,6 +106,16 @@ settings_table! {
     "MAX_EXTRACTION_RECORDS" = "100" : "Records one extraction reply may hold.",
     "MAX_EXTRACTION_ENTITIES" = "40" : "Entity records one extraction reply may hold.",
     "MAX_EXTRACT_INPUT_TOKENS" = "20480" : "Gleaning is skipped when its input would exceed this many tokens.",
+    "RERANK_BINDING" = "null" : "Reranker of retrieved chunks: `null` (none), `cohere` (Cohere v2 /rerank and compatible proxies), `jina` (Jina /v1/rerank) or `aliyun` (DashScope text-rerank).",
+    "RERANK_MODEL" = "" : "Rerank model; default rerank-v3.5 (cohere), jina-reranker-v2-base-multilingual (jina), gte-rerank-v2 (aliyun).",
+    "RERANK_BINDING_HOST" = "" : "The full rerank endpoint URL; default https://api.cohere.com/v2/rerank, https://api.jina.ai/v1/rerank, https://dashscope.aliyuncs.com/api/v1/services/rerank/text-rerank/text-rerank.",
+    "RERANK_BINDING_API_KEY" = "" : "API key of the rerank server, sent as a Bearer token (falls back to COHERE_API_KEY, JINA_API_KEY or DASHSCOPE_API_KEY by binding; never logged).",
+    "RERANK_BY_DEFAULT" = "true" : "Default of a query's `enable_rerank` when RERANK_BINDING names a reranker (without one it is off); a query can turn reranking on or off for itself.",
+    "MIN_RERANK_SCORE" = "0.0" : "Reranked chunks scoring below this are dropped from the context (0 keeps all).",
+    "RERANK_TIMEOUT" = "30" : "Seconds one rerank request may take; a reranker that fails or times out leaves the retrieval order.",
+    "MAX_ASYNC_RERANK" = "" : "Rerank requests in flight at once per process; empty = MAX_ASYNC.",
+    "RERANK_ENABLE_CHUNKING" = "false" : "cohere only: cut documents longer than RERANK_MAX_TOKENS_PER_DOC into overlapping windows and score each document by its best window.",
+    "RERANK_MAX_TOKENS_PER_DOC" = "4096" : "Window size in tokens for RERANK_ENABLE_CHUNKING.",
     }
 }
 

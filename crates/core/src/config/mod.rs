@@ -74,6 +74,30 @@ pub struct QueryDefaults {
     pub related_chunk_number: usize,
     pub chunk_pick: ChunkPickMethod,
     pub max_graph_fanout: usize,
+    /// A query's `enable_rerank` when it does not say: RERANK_BY_DEFAULT when a reranker is
+    /// configured, off otherwise.
+    pub enable_rerank: bool,
+    /// Reranked chunks below this score leave the context (MIN_RERANK_SCORE).
+    pub min_rerank_score: f32,
+}
+
+/// Where the reranker is and how to call it (RERANK_*); `None` in [`Config::rerank`] when
+/// RERANK_BINDING is `null`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RerankConfig {
+    /// `cohere`, `jina` or `aliyun`.
+    pub binding: String,
+    /// Empty: the binding's default model.
+    pub model: String,
+    /// The full endpoint URL; empty: the binding's default.
+    pub host: String,
+    pub api_key: String,
+    pub timeout_s: f64,
+    /// Requests in flight at once.
+    pub max_async: usize,
+    /// cohere only: score long documents window by window.
+    pub enable_chunking: bool,
+    pub max_tokens_per_doc: usize,
 }
 
 /// Graph merge limits.
@@ -119,6 +143,8 @@ pub struct Config {
     pub max_unpacked_bytes: u64,
     /// `None` when LLM_BINDING is `none`: the offline path.
     pub llm: Option<LlmConfig>,
+    /// `None` when RERANK_BINDING is `null`: chunks keep their retrieval order.
+    pub rerank: Option<RerankConfig>,
     pub embedding_host: String,
     pub embedding_api_key: String,
     pub embedding_timeout_s: f64,
@@ -228,6 +254,65 @@ mod tests {
         );
         assert!(with(&[("ENTITY_TYPES", "a,b")]).to_config().is_err());
         assert!(with(&[("LLM_BINDING", "bedrock")]).to_config().is_err());
+    }
+
+    #[test]
+    fn rerank_settings_follow_lightrag() {
+        let c = Config::defaults();
+        assert!(c.rerank.is_none(), "RERANK_BINDING defaults to null");
+        assert!(
+            !c.query.enable_rerank,
+            "no reranker, so queries do not ask for one"
+        );
+        assert_eq!(c.query.min_rerank_score, 0.0);
+        let c = with(&[
+            ("RERANK_BINDING", "Cohere"),
+            ("COHERE_API_KEY", "ck"),
+            ("MAX_ASYNC", "7"),
+            ("RERANK_ENABLE_CHUNKING", "true"),
+            ("MIN_RERANK_SCORE", "0.3"),
+            ("RERANK_BY_DEFAULT", "false"),
+        ])
+        .to_config()
+        .unwrap();
+        let r = c.rerank.unwrap();
+        assert_eq!(r.binding, "cohere");
+        assert_eq!(
+            r.api_key, "ck",
+            "the binding's own key variable is the fallback"
+        );
+        assert_eq!(r.max_async, 7, "MAX_ASYNC_RERANK falls back to MAX_ASYNC");
+        assert!(r.enable_chunking);
+        assert_eq!(r.max_tokens_per_doc, 4096);
+        assert!((r.timeout_s - 30.0).abs() < 1e-9);
+        assert!((c.query.min_rerank_score - 0.3).abs() < 1e-6);
+        assert!(!c.query.enable_rerank);
+        let jina = with(&[
+            ("RERANK_BINDING", "jina"),
+            ("RERANK_BINDING_API_KEY", "k"),
+            ("JINA_API_KEY", "other"),
+            ("RERANK_ENABLE_CHUNKING", "true"),
+        ])
+        .to_config()
+        .unwrap()
+        .rerank
+        .unwrap();
+        assert_eq!(jina.api_key, "k");
+        assert!(!jina.enable_chunking, "chunking is cohere's only");
+        let on = with(&[("RERANK_BINDING", "jina")]).to_config().unwrap();
+        assert!(on.query.enable_rerank, "on by default with a reranker");
+        assert!(with(&[("RERANK_BINDING", "voyage")]).to_config().is_err());
+        assert!(with(&[("RERANK_BINDING", "none")])
+            .to_config()
+            .unwrap()
+            .rerank
+            .is_none());
+        assert!(with(&[("MIN_RERANK_SCORE", "NaN")]).to_config().is_err());
+        let zero = [
+            ("RERANK_BINDING", "aliyun"),
+            ("RERANK_MAX_TOKENS_PER_DOC", "0"),
+        ];
+        assert!(with(&zero).to_config().is_err());
     }
 
     #[test]

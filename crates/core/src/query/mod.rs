@@ -7,6 +7,7 @@ pub mod chunks;
 pub mod context;
 pub mod keywords;
 pub mod limits;
+pub mod rerank;
 pub mod retrieve;
 pub mod run;
 pub mod token_memo;
@@ -82,6 +83,8 @@ pub struct QueryParam {
     pub include_references: bool,
     /// Stream the answer (see [`crate::Rag::query_stream`]).
     pub stream: bool,
+    /// Rerank the retrieved chunks when the engine has a reranker (LightRAG's `enable_rerank`).
+    pub enable_rerank: bool,
 }
 
 impl QueryParam {
@@ -103,6 +106,7 @@ impl QueryParam {
             user_prompt: None,
             include_references: true,
             stream: false,
+            enable_rerank: d.enable_rerank,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::answer::extractive_answer;
 use super::chunks::{merge_chunk_lists, ContextChunk};
@@ -10,6 +10,7 @@ use super::context::{
     build_references, chunk_line, chunk_line_tokens, kg_context, naive_context, py_json_line,
     rows_and_tokens_within,
 };
+use super::rerank::Reranked;
 use super::retrieve::{round_robin, KgHits};
 use super::{
     Keywords, QueryData, QueryMode, QueryOutput, QueryParam, QueryResult, NO_CONTEXT_ANSWER,
@@ -201,6 +202,7 @@ impl Rag {
         let ent_chunks = self.load_chunks(&ent_ids).await?;
         let rel_chunks = self.load_chunks(&rel_ids).await?;
         let merged = merge_chunk_lists([&vector_chunks, &ent_chunks, &rel_chunks]);
+        let reranked = self.rerank_chunks(q, merged, param).await;
 
         let sys = render(
             RAG_RESPONSE,
@@ -213,7 +215,11 @@ impl Rag {
         // The context without chunks: its frame plus the rows, already counted above.
         let frame = tok.count(&kg_context(&[], &[], &[], &[]));
         let used = tok.count(&sys) + frame + ent_tokens + rel_tokens + tok.count(q) + 200;
-        let chunks = self.fit_chunks(merged, param, param.max_total_tokens.saturating_sub(used));
+        let chunks = self.fit_chunks(
+            reranked.chunks.clone(),
+            param,
+            param.max_total_tokens.saturating_sub(used),
+        );
         let (refs, chunk_refs) = build_references(&chunks);
         let chunk_rows: Vec<String> = chunks
             .iter()
@@ -240,7 +246,7 @@ impl Rag {
                     "file_path": r.relation.file_path, "created_at": r.relation.created_at})
                 })
                 .collect(),
-            chunks: chunk_data(&chunks, &chunk_refs),
+            chunks: chunk_data(&chunks, &chunk_refs, &reranked),
             references: refs.clone(),
         };
         self.finish(
@@ -279,6 +285,7 @@ impl Rag {
             return Ok(no_result(param.mode, keywords).into());
         }
         let chunks: Vec<ContextChunk> = hits.iter().map(ContextChunk::from_hit).collect();
+        let reranked = self.rerank_chunks(q, chunks, param).await;
         let counter = self.token_memo.counter(self.tokenizer.as_ref());
         let tok: &dyn crate::tokenizer::Tokenizer = &counter;
         let sys = render(
@@ -290,7 +297,11 @@ impl Rag {
             ],
         );
         let used = tok.count(&sys) + tok.count(q) + 200;
-        let chunks = self.fit_chunks(chunks, param, param.max_total_tokens.saturating_sub(used));
+        let chunks = self.fit_chunks(
+            reranked.chunks.clone(),
+            param,
+            param.max_total_tokens.saturating_sub(used),
+        );
         let (refs, chunk_refs) = build_references(&chunks);
         let rows: Vec<String> = chunks
             .iter()
@@ -301,7 +312,7 @@ impl Rag {
         let data = QueryData {
             entities: vec![],
             relationships: vec![],
-            chunks: chunk_data(&chunks, &chunk_refs),
+            chunks: chunk_data(&chunks, &chunk_refs, &reranked),
             references: refs,
         };
         self.finish(
@@ -452,11 +463,19 @@ fn user_prompt_text(param: &QueryParam) -> String {
     }
 }
 
-fn chunk_data(chunks: &[ContextChunk], refs: &[String]) -> Vec<serde_json::Value> {
+/// The chunks of `/query/data`; a reranked chunk also carries its `rerank_score` (LightRAG's
+/// name for it).
+fn chunk_data(chunks: &[ContextChunk], refs: &[String], reranked: &Reranked) -> Vec<Value> {
     chunks
         .iter()
         .zip(refs)
-        .map(|(c, r)| json!({"reference_id": r, "content": c.content, "file_path": c.file_path, "chunk_id": c.chunk_id}))
+        .map(|(c, r)| {
+            let mut v = json!({"reference_id": r, "content": c.content, "file_path": c.file_path, "chunk_id": c.chunk_id});
+            if let Some(score) = reranked.score(&c.chunk_id) {
+                v["rerank_score"] = json!(score);
+            }
+            v
+        })
         .collect()
 }
 

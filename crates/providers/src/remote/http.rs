@@ -20,6 +20,17 @@ use super::stream::{Event, Framing, Reader};
 pub(crate) enum Kind {
     Llm,
     Embedding,
+    /// A rerank API: its adapter reports [`Failure`]s as the port's own `RerankError`; were
+    /// one turned into an engine error, it would be a model server's, `Error::Llm`.
+    Rerank,
+}
+
+/// A request that failed for good: the message (binding, host, model, what happened) and
+/// whether trying again later may help.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) retryable: bool,
 }
 
 /// Characters of a response body quoted in an error.
@@ -28,7 +39,8 @@ const EXCERPT_CHARS: usize = 300;
 /// One server and model, as an adapter talks to it.
 pub(crate) struct Endpoint {
     client: reqwest::Client,
-    pub(crate) binding: Binding,
+    /// The binding's name, as errors and logs show it.
+    label: &'static str,
     kind: Kind,
     /// The base URL without a trailing slash.
     pub(crate) base: String,
@@ -65,6 +77,7 @@ impl AttemptError {
 }
 
 impl Endpoint {
+    /// An endpoint of `binding` at `host` (empty: the binding's default).
     pub(crate) fn new(
         binding: Binding,
         kind: Kind,
@@ -75,9 +88,29 @@ impl Endpoint {
         retry: RetryPolicy,
     ) -> Result<Endpoint> {
         let host = binding.host_or_default(host);
-        let base = host.trim_end_matches('/').to_string();
-        let config_err =
-            |msg: String| Error::Config(format!("{} host {host}: {msg}", binding.as_str()));
+        Endpoint::at(
+            binding.as_str(),
+            kind,
+            host,
+            model,
+            api_key,
+            timeouts,
+            retry,
+        )
+    }
+
+    /// An endpoint at `host` exactly, for a server of the protocol named `label`.
+    pub(crate) fn at(
+        label: &'static str,
+        kind: Kind,
+        host: &str,
+        model: &str,
+        api_key: Option<String>,
+        timeouts: Timeouts,
+        retry: RetryPolicy,
+    ) -> Result<Endpoint> {
+        let base = host.trim().trim_end_matches('/').to_string();
+        let config_err = |msg: String| Error::Config(format!("{label} host {host}: {msg}"));
         let url = reqwest::Url::parse(&base).map_err(|e| config_err(format!("not a URL ({e})")))?;
         match url.scheme() {
             "http" => {}
@@ -104,7 +137,7 @@ impl Endpoint {
             .map_err(|e| config_err(format!("cannot build the HTTP client: {}", chain(&e))))?;
         Ok(Endpoint {
             client,
-            binding,
+            label,
             kind,
             base,
             shown,
@@ -117,16 +150,24 @@ impl Endpoint {
 
     /// The error of operation `op` (`chat`, `embeddings`, ...) with `detail`.
     pub(crate) fn fail(&self, op: &str, detail: &str) -> Error {
-        let msg = format!(
+        self.to_error(self.describe(op, detail))
+    }
+
+    /// What failed, where: binding, operation, host, model and `detail` (key redacted).
+    pub(crate) fn describe(&self, op: &str, detail: &str) -> String {
+        format!(
             "{} {op} failed (host {}, model {}): {}",
-            self.binding.as_str(),
+            self.label,
             self.shown,
             self.model,
             self.redact(detail)
-        );
+        )
+    }
+
+    fn to_error(&self, message: String) -> Error {
         match self.kind {
-            Kind::Llm => Error::Llm(msg),
-            Kind::Embedding => Error::Embedding(msg),
+            Kind::Llm | Kind::Rerank => Error::Llm(message),
+            Kind::Embedding => Error::Embedding(message),
         }
     }
 
@@ -139,6 +180,18 @@ impl Endpoint {
 
     /// POSTs `body` to `path` and parses the JSON reply, retrying per the policy.
     pub(crate) async fn post_json(&self, op: &str, path: &str, body: &Value) -> Result<Value> {
+        self.try_post_json(op, path, body)
+            .await
+            .map_err(|f| self.to_error(f.message))
+    }
+
+    /// [`Endpoint::post_json`], failing with whether a later try may help.
+    pub(crate) async fn try_post_json(
+        &self,
+        op: &str,
+        path: &str,
+        body: &Value,
+    ) -> std::result::Result<Value, Failure> {
         let url = format!("{}{path}", self.base);
         let url = url.as_str();
         let total = self.timeouts.total;
@@ -195,7 +248,8 @@ impl Endpoint {
                     .await
                     .unwrap_or_else(|_| Err(first_token_timeout(first_deadline, total)))
             })
-            .await?;
+            .await
+            .map_err(|f| self.to_error(f.message))?;
         let reader = Reader::new(
             self.clone(),
             op,
@@ -208,7 +262,11 @@ impl Endpoint {
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the retries are spent.
-    async fn with_retries<T, F, Fut>(&self, op: &str, mut attempt: F) -> Result<T>
+    async fn with_retries<T, F, Fut>(
+        &self,
+        op: &str,
+        mut attempt: F,
+    ) -> std::result::Result<T, Failure>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, AttemptError>>,
@@ -220,7 +278,7 @@ impl Endpoint {
                 Err(e) if e.retryable && retry < self.retry.max_retries => {
                     let wait = self.retry.delay(retry, e.retry_after);
                     tracing::warn!(
-                        binding = self.binding.as_str(), host = %self.shown, model = %self.model,
+                        binding = self.label, host = %self.shown, model = %self.model,
                         "{op} attempt {} failed ({}); retrying in {wait:?}",
                         retry + 1, self.redact(&e.detail)
                     );
@@ -234,7 +292,10 @@ impl Endpoint {
                     } else {
                         e.detail
                     };
-                    return Err(self.fail(op, &detail));
+                    return Err(Failure {
+                        message: self.describe(op, &detail),
+                        retryable: e.retryable,
+                    });
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! Remote model servers: chat and embedding adapters for Ollama (`/api/chat`, `/api/embed`)
 //! and any OpenAI-compatible server (`/v1/chat/completions`, `/v1/embeddings`: OpenAI, vLLM,
-//! llama.cpp, LM Studio, ...), as LightRAG's `ollama` and `openai` bindings.
+//! llama.cpp, LM Studio, ...), as LightRAG's `ollama` and `openai` bindings, and rerank
+//! adapters for LightRAG's `cohere`, `jina` and `aliyun` rerank bindings ([`RemoteReranker`]).
 //!
 //! All of them share one HTTP layer ([`http`](self)): retries with exponential backoff and
 //! jitter after timeouts, connection failures, 429 and 5xx (honouring `Retry-After`), never
@@ -16,6 +17,7 @@ mod adapter;
 mod http;
 mod ollama;
 mod openai;
+mod rerank;
 mod retry;
 mod settings;
 mod stream;
@@ -29,6 +31,10 @@ use lightrag_core::ports::{ChatMessage, ChatModel, ChatRequest, Embedder};
 use serde_json::{json, Value};
 
 pub use adapter::{RemoteChat, RemoteEmbedder};
+pub use rerank::{
+    reranker, windows as rerank_windows, RemoteReranker, RerankBinding, RerankSettings,
+    ALIYUN_DEFAULT_HOST, COHERE_DEFAULT_HOST, JINA_DEFAULT_HOST,
+};
 pub use retry::{RetryPolicy, RETRY_AFTER_CAP};
 pub use settings::{
     Binding, ChatSettings, EmbedSettings, Timeouts, OLLAMA_DEFAULT_HOST, OPENAI_DEFAULT_HOST,

@@ -86,6 +86,16 @@ impl Timeouts {
         }
     }
 
+    /// Rerank defaults: connect 10 s, `total_s` in all (LightRAG's RERANK_TIMEOUT: 30).
+    pub fn rerank(total_s: f64) -> Timeouts {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            first_token: None,
+            idle: None,
+            total: secs(total_s, 30.0),
+        }
+    }
+
     /// Embedding defaults: connect 10 s, `total_s` in all (LightRAG: 30).
     pub fn embedding(total_s: f64) -> Timeouts {
         Timeouts {

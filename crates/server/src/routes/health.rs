@@ -112,6 +112,7 @@ pub async fn health(
     });
     let cluster_busy = busy || leases.as_ref().is_some_and(|l| !l.is_empty());
     let llm = c.llm.as_ref();
+    let rerank = c.rerank.as_ref();
     let extra = json!({
         "working_directory": c.working_dir,
         "input_directory": cfg.input_dir,
@@ -141,7 +142,13 @@ pub async fn health(
             "enable_llm_cache": llm.map(|l| l.enable_cache).unwrap_or(false),
             "workspace": cfg.default_workspace,
             "max_graph_nodes": cfg.max_graph_nodes,
-            "enable_rerank": false,
+            "enable_rerank": rag.reranker().is_some(),
+            "rerank_binding": rerank.map_or("null", |r| r.binding.as_str()),
+            "rerank_model": rag.reranker().map(|r| r.model().to_string()),
+            "rerank_binding_host": rag.reranker().map(|r| without_credentials(r.host())),
+            "rerank_max_async": rerank.map(|r| r.max_async),
+            "rerank_timeout": rerank.map(|r| r.timeout_s),
+            "min_rerank_score": c.query.min_rerank_score,
             "summary_language": c.language,
             "force_llm_summary_on_merge": c.force_llm_summary_on_merge,
             "max_parallel_insert": c.max_parallel_insert,
@@ -220,6 +227,14 @@ async fn probe_models(ws: &Workspace) -> serde_json::Map<String, Value> {
         }
     };
     out.insert("llm".into(), llm);
+    let rerank = match rag.reranker() {
+        None => json!({"configured": false}),
+        Some(r) => {
+            let docs = ["health check probe".to_string()];
+            probe(r.rerank("health check probe", &docs, Some(1))).await
+        }
+    };
+    out.insert("rerank".into(), rerank);
     out
 }
 

@@ -133,6 +133,9 @@ impl QueryRequest {
         p.conversation_history = self.conversation_history.clone().unwrap_or_default();
         p.user_prompt = self.user_prompt.clone();
         p.include_references = self.include_references;
+        if let Some(r) = self.enable_rerank {
+            p.enable_rerank = r;
+        }
         // LightRAG's input ceilings, before any work (the engine checks them again).
         lightrag_core::query::limits::check_query(q, &p).map_err(ApiError::from_query)?;
         Ok(p)
