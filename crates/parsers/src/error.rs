@@ -55,6 +55,12 @@ pub enum ParseError {
         /// `Limits::max_unpacked_bytes`.
         limit: u64,
     },
+    /// A PDF whose compressed streams unpack to more than `Limits::max_unpacked_bytes`.
+    #[error("the PDF's compressed streams unpack to more than {limit} bytes; refusing it as a possible decompression bomb")]
+    PdfBomb {
+        /// `Limits::max_unpacked_bytes`.
+        limit: u64,
+    },
     /// A zip-based file with more entries than `Limits::max_archive_entries`.
     #[error("the archive has {count} entries, more than the limit of {limit}")]
     TooManyEntries {

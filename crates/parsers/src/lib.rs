@@ -10,8 +10,9 @@
 //!
 //! Bad files fail with a typed [`ParseError`] whose message is meant for the person who uploaded
 //! the file. Resource use is bounded by [`Limits`]: input size; for zip-based formats every entry
-//! is read through a cap and the total unpacked size is counted (zip bombs fail fast); parsers
-//! check a deadline inside their loops. [`parse_guarded`] adds a thread, `catch_unwind` and a hard
+//! is read through a cap and the total unpacked size is counted (zip bombs fail fast), and so is
+//! what a PDF's compressed streams unpack to, before lopdf inflates them; parsers check a
+//! deadline inside their loops. [`parse_guarded`] adds a thread, `catch_unwind` and a hard
 //! timeout on top, so a hostile file can neither crash nor hang the caller: use it from servers.
 //!
 //! ```
@@ -53,7 +54,7 @@ pub(crate) use guard::Deadline;
 pub struct Limits {
     /// Largest accepted input, in bytes.
     pub max_bytes: u64,
-    /// Largest total a zip-based file may unpack to, in bytes.
+    /// Largest total a zip-based file, or the compressed streams of a PDF, may unpack to, in bytes.
     pub max_unpacked_bytes: u64,
     /// Most entries a zip-based file may have.
     pub max_archive_entries: usize,
@@ -198,6 +199,8 @@ fn check_content(extension: &str, format: Format, sniffed: Sniffed) -> Result<()
     }
 }
 
+// Only the PDF and zip-based parsers take limits beyond the input size.
+#[cfg_attr(not(any(feature = "pdf", feature = "office")), allow(unused_variables))]
 fn dispatch(
     extension: &str,
     format: Format,
@@ -205,13 +208,12 @@ fn dispatch(
     limits: &Limits,
     deadline: &Deadline,
 ) -> Result<Parsed, ParseError> {
-    let _ = limits;
     match format {
         Format::Text => text::parse_text(extension, bytes, deadline),
         Format::Html => html::parse_html(bytes, deadline),
         Format::Rtf => rtf::parse_rtf(bytes, deadline),
         #[cfg(feature = "pdf")]
-        Format::Pdf => pdf::parse_pdf(bytes, deadline),
+        Format::Pdf => pdf::parse_pdf(bytes, limits, deadline),
         #[cfg(feature = "office")]
         Format::Docx | Format::Pptx | Format::Xlsx | Format::Odt | Format::Epub => {
             office::parse_zip(extension, format, bytes, limits, deadline)

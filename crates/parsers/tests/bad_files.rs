@@ -170,6 +170,54 @@ mod pdf {
     }
 
     #[test]
+    fn pdf_flate_bomb_fails_fast() {
+        let dir = Dir::new();
+        let path = dir.path("bomb.pdf");
+        samples::write_flate_bomb_pdf(&path, 600 * 1024 * 1024).unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() < 2 * 1024 * 1024);
+        let started = std::time::Instant::now();
+        let err = parse_path(&path).unwrap_err();
+        assert_eq!(
+            err,
+            ParseError::PdfBomb {
+                limit: 512 * 1024 * 1024
+            }
+        );
+        assert!(started.elapsed() < Duration::from_secs(30));
+        assert_eq!(
+            err.to_string(),
+            "the PDF's compressed streams unpack to more than 536870912 bytes; \
+             refusing it as a possible decompression bomb"
+        );
+    }
+
+    #[test]
+    fn pdf_within_the_unpacked_limit_still_parses() {
+        let dir = Dir::new();
+        // Deflated page content that unpacks to 2 MiB: loaded, measured, then found empty.
+        let small = dir.path("small-bomb.pdf");
+        samples::write_flate_bomb_pdf(&small, 2 * 1024 * 1024).unwrap();
+        assert_eq!(parse_path(&small).unwrap_err(), ParseError::NoTextLayer);
+        let tight = Limits {
+            max_unpacked_bytes: 1024 * 1024,
+            ..Limits::default()
+        };
+        assert_eq!(
+            parse_as(&small, "small-bomb.pdf", &tight).unwrap_err(),
+            ParseError::PdfBomb { limit: 1024 * 1024 }
+        );
+        let path = dir.path("report.pdf");
+        samples::write_pdf(&path, &[&["First page"], &["Second page"], &["Third page"]]).unwrap();
+        let parsed = parse_as(&path, "report.pdf", &tight).unwrap();
+        assert_eq!(parsed.units, 3);
+        assert!(
+            parsed.text.contains("[page 3]\nThird page"),
+            "{}",
+            parsed.text
+        );
+    }
+
+    #[test]
     fn pdf_named_docx_and_text_named_pdf() {
         let dir = Dir::new();
         let path = dir.path("real.pdf");

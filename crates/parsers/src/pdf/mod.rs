@@ -1,14 +1,24 @@
 //! PDF text through pdf-extract: one `[page N]` marker per page that has text.
 
+mod unpacked;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pdf_extract::{Document, MediaBox, OutputDev, OutputError, Transform};
 
 use crate::blocks::tidy_lines;
-use crate::{markers, Deadline, ParseError, Parsed};
+use crate::{markers, Deadline, Limits, ParseError, Parsed};
 
-/// Extracts the text of every page; an encrypted file we cannot open fails with `Encrypted`.
-pub(crate) fn parse_pdf(bytes: &[u8], deadline: &Deadline) -> Result<Parsed, ParseError> {
+/// Extracts the text of every page; an encrypted file we cannot open fails with `Encrypted`, one
+/// whose compressed streams unpack to more than `limits.max_unpacked_bytes` with `PdfBomb`.
+pub(crate) fn parse_pdf(
+    bytes: &[u8],
+    limits: &Limits,
+    deadline: &Deadline,
+) -> Result<Parsed, ParseError> {
+    // lopdf inflates object and cross-reference streams inside `load_mem`, so the raw bytes are
+    // measured first; see `unpacked` for what each pass covers.
+    unpacked::scan_raw(bytes, limits.max_unpacked_bytes, deadline)?;
     let doc = match Document::load_mem(bytes) {
         Ok(doc) => doc,
         Err(_) if has_encrypt_entry(bytes) => return Err(ParseError::Encrypted { format: "pdf" }),
@@ -18,6 +28,7 @@ pub(crate) fn parse_pdf(bytes: &[u8], deadline: &Deadline) -> Result<Parsed, Par
     if doc.is_encrypted() {
         return Err(ParseError::Encrypted { format: "pdf" });
     }
+    unpacked::check_loaded(&doc, limits.max_unpacked_bytes, deadline)?;
     let page_numbers: Vec<u32> = doc.get_pages().keys().copied().collect();
     if page_numbers.is_empty() {
         return Err(ParseError::corrupt("pdf", "it has no pages"));
