@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Queries against a model that answers in LATENCY_MS (docs/benchmarks.md, "Queries as fast as
 the model allows"): per mode, the p50 and p90 latency of `/query` and the model calls each query
-made, once for answers and once for context only (`only_need_context`).
+made: for answers, for context only (`only_need_context`), and for answers with the keywords
+given by the caller (`hl_keywords`/`ll_keywords`).
 
 The model is the in-repo OpenAI-compatible test server (`lightrag-test-llm`), LATENCY_MS per
 call, CHAT_PARALLEL calls at once. examples/ is indexed through it first; then `lightrag serve`
@@ -83,21 +84,25 @@ def main():
         url = f"http://127.0.0.1:{port}"
         stats = f"http://{llm_addr}/test/stats"
         rows = []
-        for context_only in (False, True):
+        kinds = [("answer", {}), ("context only", {"only_need_context": True}),
+                 ("answer, keywords given", {"hl_keywords": ["river research"],
+                                             "ll_keywords": ["Vell River Institute"]})]
+        for kind, extra in kinds:
             for mode in MODES:
-                if context_only and mode == "bypass":
+                if mode == "bypass" and kind != "answer":
+                    continue
+                if mode == "naive" and "keywords" in kind:
                     continue
                 calls0 = get(stats)["chat_calls"]
                 times = []
                 for i in range(QUERIES):
                     q = QUESTIONS[i % len(QUESTIONS)]
                     t = time.perf_counter()
-                    post(f"{url}/query", {"query": q, "mode": mode,
-                                          "only_need_context": context_only})
+                    post(f"{url}/query", dict({"query": q, "mode": mode}, **extra))
                     times.append(1000 * (time.perf_counter() - t))
                 calls = (get(stats)["chat_calls"] - calls0) / QUERIES
                 times.sort()
-                rows.append({"mode": mode, "kind": "context only" if context_only else "answer",
+                rows.append({"mode": mode, "kind": kind,
                              "p50_ms": round(statistics.median(times), 1),
                              "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
                              "llm_calls_per_query": calls})

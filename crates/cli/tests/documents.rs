@@ -7,6 +7,9 @@ use std::process::{Command, Output};
 
 use lightrag_parsers::samples;
 
+mod common;
+use common::ok;
+
 /// Runs `lightrag` with the hashing embedder (retrieval is not under test here) and every
 /// chunk in reach of a query.
 fn run(dir: &Path, args: &[&str]) -> Output {
@@ -20,16 +23,6 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .env("LLM_BINDING", "none")
         .output()
         .expect("run lightrag")
-}
-
-fn ok(o: &Output) -> String {
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "stdout:\n{out}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
 }
 
 fn status(dir: &Path) -> serde_json::Value {

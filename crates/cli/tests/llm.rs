@@ -7,6 +7,9 @@ use std::process::{Command, Output};
 
 use lightrag_testserver::{serve, Script, ServerConfig};
 
+mod common;
+use common::ok;
+
 const FERRY: &str = "The Orin ferry is run by Orin Lines and crosses Lake Orin twice a day.";
 const TRUST: &str = "The Orin Bird Trust counts herons on Lake Orin every spring.";
 
@@ -35,16 +38,6 @@ fn run(dir: &Path, host: &str, args: &[&str]) -> Output {
         .env("EMBEDDING_BINDING", "hashing")
         .output()
         .expect("run lightrag")
-}
-
-fn ok(o: &Output) -> String {
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "stdout:\n{out}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
 }
 
 /// The test server's count of chat requests (a plain HTTP/1.0 GET of /test/stats).

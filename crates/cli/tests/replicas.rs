@@ -12,13 +12,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use lightrag_testserver::{serve, Script, ServerConfig};
 use serde_json::{json, Value};
 
 mod common;
+use common::{get_json as get, ok, post_json as post};
 
 const DOCS: usize = 200;
 const KILLED: usize = 1;
@@ -241,27 +242,6 @@ impl Drop for Nginx {
     }
 }
 
-async fn post(client: &reqwest::Client, url: &str, body: Value) -> (u16, Value) {
-    match client.post(url).json(&body).send().await {
-        Ok(r) => {
-            let status = r.status().as_u16();
-            (status, r.json().await.unwrap_or(Value::Null))
-        }
-        Err(e) => (0, json!(e.to_string())),
-    }
-}
-
-async fn get(client: &reqwest::Client, url: &str) -> Value {
-    client
-        .get(url)
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON")
-}
-
 async fn rule_hits(client: &reqwest::Client, llm: SocketAddr) -> Vec<u64> {
     get(client, &format!("http://{llm}/test/stats")).await["rule_hits"]
         .as_array()
@@ -405,17 +385,6 @@ fn graph_view(export: &str) -> GraphView {
         })
         .collect();
     (nodes, edges)
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 mod common;
+use common::{get_json, ok, post_json};
 
 use lightrag_testserver::{serve, Script, ServerConfig};
 use serde_json::{json, Value};
@@ -41,16 +42,6 @@ fn lightrag(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
         c.env(k, v);
     }
     c.output().expect("run lightrag")
-}
-
-fn ok(o: &Output) -> String {
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "stdout:\n{out}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
 }
 
 /// Inserts the three documents into `dir`.
@@ -245,14 +236,7 @@ async fn the_server_takes_enable_rerank_and_reports_the_reranker() {
     let _child = Kill(child);
     let c = reqwest::Client::new();
 
-    let health: Value = c
-        .get(format!("{url}/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = get_json(&c, &format!("{url}/health")).await;
     let conf = &health["configuration"];
     assert_eq!(conf["enable_rerank"], true, "{health}");
     assert_eq!(conf["rerank_binding"], "jina");
@@ -262,32 +246,18 @@ async fn the_server_takes_enable_rerank_and_reports_the_reranker() {
     assert!((conf["min_rerank_score"].as_f64().unwrap() - 0.2).abs() < 1e-6);
 
     for (name, text) in DOCS {
-        let r = c
-            .post(format!("{url}/documents/text"))
-            .json(&json!({"text": text, "file_source": name}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
+        let (status, r) = post_json(
+            &c,
+            &format!("{url}/documents/text"),
+            json!({"text": text, "file_source": name}),
+        )
+        .await;
+        assert_eq!(status, 200, "{r}");
     }
     // Wait until the three documents are processed.
     for _ in 0..400 {
-        let v: Value = c
-            .get(format!("{url}/documents/pipeline_status"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let counts: Value = c
-            .get(format!("{url}/documents/status_counts"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = get_json(&c, &format!("{url}/documents/pipeline_status")).await;
+        let counts: Value = get_json(&c, &format!("{url}/documents/status_counts")).await;
         if v["busy"] == json!(false) && counts["status_counts"]["processed"] == json!(3) {
             break;
         }
@@ -298,8 +268,8 @@ async fn the_server_takes_enable_rerank_and_reports_the_reranker() {
         if let Some(e) = enable {
             body["enable_rerank"] = json!(e);
         }
-        let req = c.post(format!("{url}/query/data")).json(&body);
-        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+        let (c, url) = (c.clone(), url.clone());
+        async move { post_json(&c, &format!("{url}/query/data"), body).await.1 }
     };
     let on = data(None).await;
     let chunks = on["data"]["chunks"].as_array().cloned().unwrap_or_default();
@@ -331,15 +301,12 @@ async fn the_server_takes_enable_rerank_and_reports_the_reranker() {
         1,
         "enable_rerank=false makes no call"
     );
-    let answer: Value = c
-        .post(format!("{url}/query"))
-        .json(&json!({"query": QUESTION, "mode": "naive", "enable_rerank": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, answer) = post_json(
+        &c,
+        &format!("{url}/query"),
+        json!({"query": QUESTION, "mode": "naive", "enable_rerank": true}),
+    )
+    .await;
     assert!(
         answer["response"].as_str().unwrap().contains("herons"),
         "{answer}"

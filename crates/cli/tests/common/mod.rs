@@ -4,7 +4,9 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::{json, Value};
 
 /// `lightrag --working-dir DIR/rag serve` on 127.0.0.1 and a free port, uploads in DIR/inputs,
 /// stdout piped (for [`listening_url`]). With `nofile`, it runs under `ulimit -n nofile` (soft
@@ -53,4 +55,40 @@ pub fn on_postgres<'a>(c: &'a mut Command, url: &str, ws: &str) -> &'a mut Comma
         .env("LIGHTRAG_DOC_STATUS_STORAGE", "PGDocStatusStorage")
         .env("LIGHTRAG_GRAPH_STORAGE", "PGGraphStorage")
         .env("LIGHTRAG_VECTOR_STORAGE", "PGVectorStorage")
+}
+
+/// The standard output of a command that must have succeeded; otherwise the test fails with
+/// its exit status and both outputs.
+pub fn ok(o: &Output) -> String {
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout:\n{out}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+/// `GET url` as JSON (the test fails on a transport or JSON error).
+pub async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    client
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+/// `POST url` with a JSON body: the status (0 when the request failed) and the JSON reply.
+pub async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> (u16, Value) {
+    match client.post(url).json(&body).send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            (status, r.json().await.unwrap_or(Value::Null))
+        }
+        Err(e) => (0, json!(e.to_string())),
+    }
 }
