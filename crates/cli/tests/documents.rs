@@ -203,6 +203,7 @@ fn bad_documents_fail_with_their_reason_and_the_rest_is_indexed() {
     samples::write_encrypted_pdf(d.join("locked.pdf")).unwrap();
     samples::write_scanned_pdf(d.join("scan.pdf"), 2).unwrap();
     samples::write_zip_bomb_docx(d.join("bomb.docx"), 700 * 1024 * 1024).unwrap();
+    samples::write_flate_bomb_pdf(d.join("inflate.pdf"), 700 * 1024 * 1024).unwrap();
     std::fs::write(d.join("zero.docx"), b"").unwrap();
     samples::write_pdf(d.join("liar.docx"), &[&["A PDF in disguise."]]).unwrap();
     let mut truncated = Vec::new();
@@ -212,11 +213,12 @@ fn bad_documents_fail_with_their_reason_and_the_rest_is_indexed() {
     std::fs::write(d.join("broken.pdf"), truncated).unwrap();
 
     let out = ok(&run(w, &["insert", d.to_str().unwrap()]));
-    assert!(out.contains("1 new") && out.contains("6 rejected"), "{out}");
+    assert!(out.contains("1 new") && out.contains("7 rejected"), "{out}");
     let expect = [
         ("locked.pdf", "encrypted"),
         ("scan.pdf", "OCR is not supported"),
         ("bomb.docx", "zip bomb"),
+        ("inflate.pdf", "decompression bomb"),
         ("zero.docx", "empty (0 bytes)"),
         ("liar.docx", "named .docx but its content is"),
         ("broken.pdf", "damaged or invalid"),
