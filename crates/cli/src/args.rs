@@ -62,10 +62,29 @@ pub enum Command {
     /// Copy the knowledge base to other stores (embedded to PostgreSQL and back), then check
     /// the copy.
     Migrate(MigrateArgs),
+    /// Write the whole knowledge base (documents, chunks, graph, vectors, statuses, LLM cache
+    /// unless --no-cache) to FILE as versioned JSON Lines (gzip when FILE ends in .gz); an
+    /// interrupted export leaves FILE.partial, which the same command continues.
+    Export(ExportArgs),
+    /// Load a file of `lightrag export` into the configured stores, skipping what is already
+    /// there (so an interrupted import run again resumes), then check them.
+    Import(ImportArgs),
     /// Serve LightRAG's HTTP API (documents, query, graph, Ollama emulation) on HOST:PORT.
     Serve(ServeArgs),
     /// Measure ingest or retrieval on a generated corpus (see docs/benchmarks.md).
     Bench(BenchArgs),
+    /// Exit 0 when a running server's /health answers 200 (the container's HEALTHCHECK).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// HOST:PORT to ask (default: PORT on 127.0.0.1, or on HOST when it is not a wildcard).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+    /// Seconds to wait for the connection and for the answer.
+    #[arg(long, default_value_t = 5)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +100,23 @@ pub struct MigrateArgs {
     /// --to-set DATABASE_URL=postgres://... or --to-set LIGHTRAG_GRAPH_STORAGE=PGGraphStorage.
     #[arg(long = "to-set", value_name = "KEY=VALUE")]
     pub to_settings: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The file to write (FILE.partial until it is complete); .gz compresses it. The global
+    /// --no-cache leaves the LLM response cache out.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A file written by `lightrag export` (plain or gzip).
+    pub file: PathBuf,
+    /// Leave the file's vectors out and embed everything again with the configured model
+    /// (the way to restore into another embedding model or dimension).
+    #[arg(long)]
+    pub rebuild_vectors: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The `lightrag` command: the engine on the embedded default, from any directory.
 
 mod args;
+mod backup;
 mod bench;
 mod cmd;
 mod files;
@@ -47,12 +48,17 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Command::Healthcheck(a) = &cli.command {
+        return cmd::healthcheck::run(a);
+    }
     let cfg = setup::load_config(&cli.global)?;
     match &cli.command {
         Command::RebuildVectors => return cmd::check::rebuild_fresh(cfg).await,
         Command::Bench(a) => return bench::run(cfg, a).await,
         Command::Serve(a) => return cmd::serve::run(cfg, &cli.global, a).await,
         Command::Migrate(a) => return cmd::migrate::run(cfg, a).await,
+        Command::Export(a) => return cmd::export::run(cfg, cli.global.no_cache, a).await,
+        Command::Import(a) => return cmd::import::run(cfg, a).await,
         _ => {}
     }
     let engine = Engine::open(cfg).await?;
@@ -64,9 +70,13 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Graph { command } => cmd::graph::run(&engine, command).await,
         Command::Cache { command } => cmd::cache::run(&engine, command).await,
         Command::Check(a) => cmd::check::check(&engine, a).await,
-        Command::RebuildVectors | Command::Bench(_) | Command::Serve(_) | Command::Migrate(_) => {
-            Ok(())
-        }
+        Command::RebuildVectors
+        | Command::Bench(_)
+        | Command::Serve(_)
+        | Command::Migrate(_)
+        | Command::Export(_)
+        | Command::Import(_)
+        | Command::Healthcheck(_) => Ok(()),
     };
     engine.close().await?;
     result
