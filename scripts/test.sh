@@ -13,6 +13,7 @@ scripts/redis.sh start
 scripts/postgres.sh start
 scripts/nginx.sh install  # tests start their own balancers with scripts/nginx.sh start
 scripts/promtool.sh  # the server's metrics test runs `promtool check metrics`
+scripts/validate-deploy.sh install  # checkers of crates/cli/tests/deploy_manifests.rs
 export LIGHTRAG_TEST_SERVICES=1
 export LIGHTRAG_TEST_REDIS_URL="$(scripts/redis.sh url)"
 # The storage crate's PostgreSQL suite (cargo feature `postgres`, on in every workspace build
