@@ -14,6 +14,7 @@ pub const QUERY_LATENCY: &str = "lightrag_query_latency_seconds";
 pub const DOCUMENT_PROCESSING: &str = "lightrag_document_processing_seconds";
 pub const ACTIVE_REQUESTS: &str = "lightrag_active_requests";
 pub const FAILED_REQUESTS: &str = "lightrag_failed_requests_total";
+pub const DOCUMENTS: &str = "lightrag_documents";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -65,6 +66,10 @@ fn describe() {
         "Time to process one document through the pipeline."
     );
     describe_gauge!(ACTIVE_REQUESTS, "HTTP requests being served.");
+    describe_gauge!(
+        DOCUMENTS,
+        "Documents of a workspace by status, read from the storage at scrape time."
+    );
     describe_counter!(
         FAILED_REQUESTS,
         "HTTP responses with a 4xx or 5xx status, by status."

@@ -61,6 +61,16 @@ async fn metrics_have_the_seed_names_and_pass_promtool() {
     );
     assert!(sample(&text, "lightrag_failed_requests_total", "status=\"404\"") >= 1.0);
     assert!(sample(&text, "lightrag_document_processing_seconds_count", "") >= 1.0);
+    // Documents by status, read from the storage at scrape time.
+    assert_eq!(
+        sample(&text, "lightrag_documents{", "status=\"processed\""),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "lightrag_documents{", "status=\"pending\""),
+        0.0
+    );
     // This request is the active one.
     assert_eq!(sample(&text, "lightrag_active_requests", ""), 1.0);
 

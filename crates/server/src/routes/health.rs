@@ -258,6 +258,15 @@ async fn probe<T, E: std::fmt::Display>(
 #[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     for ws in state.workspaces.all() {
+        // Documents by status, read at scrape time: with shared storage every replica reports
+        // the cluster's counts (alerts take the max). A store that does not answer leaves the
+        // last values (its failure shows in /health).
+        if let Ok(counts) = ws.rag.stores().doc_status.counts().await {
+            for status in lightrag_core::types::DocStatus::ALL {
+                metrics::gauge!(crate::metrics::DOCUMENTS, "workspace" => ws.name.clone(), "status" => status.as_str())
+                    .set(counts.get(&status).copied().unwrap_or(0) as f64);
+            }
+        }
         if let Some((hits, misses)) = ws.rag.embedding_cache_stats() {
             metrics::counter!("lightrag_engine_embedding_cache_hits_total", "workspace" => ws.name.clone())
                 .absolute(hits);
