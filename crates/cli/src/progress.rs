@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use lightrag_core::pipeline::{Progress, ProgressEvent};
+use lightrag_storage::copy::CopyProgress;
 
 /// Without a terminal, a line at most this often (seconds)…
 const LINE_EVERY_S: u64 = 30;
@@ -132,6 +133,52 @@ impl Progress for DocProgress {
             self.maybe_line();
         } else {
             self.bar.set_message(self.status());
+        }
+    }
+}
+
+/// The progress of a copy (migrate, export, import): one bar per part, on standard error.
+pub struct Bars {
+    current: Mutex<Option<ProgressBar>>,
+}
+
+impl Bars {
+    pub fn new() -> Bars {
+        Bars {
+            current: Mutex::new(None),
+        }
+    }
+
+    /// Finishes the last bar.
+    pub fn finish(&self) {
+        if let Some(bar) = self
+            .current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            bar.finish();
+        }
+    }
+}
+
+impl CopyProgress for Bars {
+    fn part(&self, name: &str, total: usize) {
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{msg:24} [{elapsed_precise}] {bar:30} {pos}/{len}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(name.to_string());
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(done) = current.replace(bar) {
+            done.finish();
+        }
+    }
+
+    fn advance(&self, done: usize) {
+        if let Some(bar) = &*self.current.lock().unwrap_or_else(|p| p.into_inner()) {
+            bar.inc(done as u64);
         }
     }
 }

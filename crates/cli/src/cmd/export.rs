@@ -7,62 +7,15 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use lightrag_core::config::Config;
-use lightrag_storage::copy::{walk, After, CopyProgress, Part};
+use lightrag_storage::copy::{walk, After, Part};
 
 use crate::args::ExportArgs;
 use crate::backup::{self, Embedding, FileSink, Header, Out, Reader};
+use crate::progress::Bars;
 use crate::setup::{self, Engine};
-
-/// One bar per part, on standard error.
-pub(crate) struct Bars {
-    current: Mutex<Option<ProgressBar>>,
-}
-
-impl Bars {
-    pub(crate) fn new() -> Bars {
-        Bars {
-            current: Mutex::new(None),
-        }
-    }
-
-    /// Finishes the last bar.
-    pub(crate) fn finish(&self) {
-        if let Some(bar) = self
-            .current
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
-            bar.finish();
-        }
-    }
-}
-
-impl CopyProgress for Bars {
-    fn part(&self, name: &str, total: usize) {
-        let bar = ProgressBar::new(total as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{msg:24} [{elapsed_precise}] {bar:30} {pos}/{len}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_message(name.to_string());
-        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(done) = current.replace(bar) {
-            done.finish();
-        }
-    }
-
-    fn advance(&self, done: usize) {
-        if let Some(bar) = &*self.current.lock().unwrap_or_else(|p| p.into_inner()) {
-            bar.inc(done as u64);
-        }
-    }
-}
 
 /// FILE.partial: where an export is written until it is complete.
 fn partial_path(file: &Path) -> PathBuf {

@@ -16,7 +16,7 @@ use lightrag_storage::copy::{
 
 use crate::args::ImportArgs;
 use crate::backup::{Line, Reader, Record};
-use crate::cmd::export::Bars;
+use crate::progress::Bars;
 use crate::setup::{self, Engine};
 
 pub async fn run(cfg: Config, args: &ImportArgs) -> Result<()> {

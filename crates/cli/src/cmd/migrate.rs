@@ -3,41 +3,13 @@
 //! extracted again; a run that stopped is run again and writes only what is missing; the
 //! target is checked at the end as `lightrag check` does.
 
-use std::sync::Mutex;
-
 use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use lightrag_core::config::Config;
-use lightrag_storage::copy::{copy_all, CopyProgress};
+use lightrag_storage::copy::copy_all;
 
 use crate::args::MigrateArgs;
+use crate::progress::Bars;
 use crate::setup::{self, Engine};
-
-/// One bar per part, on standard error.
-struct Bars {
-    current: Mutex<Option<ProgressBar>>,
-}
-
-impl CopyProgress for Bars {
-    fn part(&self, name: &str, total: usize) {
-        let bar = ProgressBar::new(total as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{msg:24} [{elapsed_precise}] {bar:30} {pos}/{len}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_message(name.to_string());
-        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(done) = current.replace(bar) {
-            done.finish();
-        }
-    }
-
-    fn advance(&self, done: usize) {
-        if let Some(bar) = &*self.current.lock().unwrap_or_else(|p| p.into_inner()) {
-            bar.inc(done as u64);
-        }
-    }
-}
 
 /// The target's configuration: the current settings, the roles `--to` names, then `--to-set`.
 fn target_config(cfg: &Config, args: &MigrateArgs) -> Result<Config> {
@@ -97,18 +69,9 @@ pub async fn run(cfg: Config, args: &MigrateArgs) -> Result<()> {
     let target = Engine::open_with(target_cfg, embedder)
         .await
         .context("cannot open the target")?;
-    let bars = Bars {
-        current: Mutex::new(None),
-    };
+    let bars = Bars::new();
     let copied = copy_all(source.rag.stores(), target.rag.stores(), &bars).await;
-    if let Some(bar) = bars
-        .current
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take()
-    {
-        bar.finish();
-    }
+    bars.finish();
     let report = copied.context("the copy stopped; run the same command again to resume")?;
     println!(
         "copied {} records ({} already in place)",
