@@ -17,13 +17,14 @@
 //! graph port lists only whole) are held while it is walked.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use lightrag_core::error::Result;
 use lightrag_core::ports::{Namespace, Stores, VectorStore};
 use lightrag_core::types::{DocStatus, DocStatusRecord, Entity, Relation, VectorRecord};
 use serde_json::Value;
+
+pub use crate::vector_set::VectorSet;
 
 /// Records per batch.
 pub const BATCH: usize = 500;
@@ -55,41 +56,6 @@ impl CopyReport {
     fn add(&mut self, other: CopyReport) {
         self.written += other.written;
         self.already_there += other.already_there;
-    }
-}
-
-/// One of LightRAG's three vector sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum VectorSet {
-    Chunks,
-    Entities,
-    Relationships,
-}
-
-impl VectorSet {
-    /// Every set, in walk order.
-    pub const ALL: [VectorSet; 3] = [
-        VectorSet::Chunks,
-        VectorSet::Entities,
-        VectorSet::Relationships,
-    ];
-
-    /// LightRAG's namespace of the set.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VectorSet::Chunks => "chunks",
-            VectorSet::Entities => "entities",
-            VectorSet::Relationships => "relationships",
-        }
-    }
-
-    /// The set's store among `stores`.
-    pub fn of(self, stores: &Stores) -> &Arc<dyn VectorStore> {
-        match self {
-            VectorSet::Chunks => &stores.chunks_vdb,
-            VectorSet::Entities => &stores.entities_vdb,
-            VectorSet::Relationships => &stores.relationships_vdb,
-        }
     }
 }
 

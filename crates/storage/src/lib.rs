@@ -13,3 +13,4 @@ pub mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod select;
+pub mod vector_set;

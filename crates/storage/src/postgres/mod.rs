@@ -95,32 +95,10 @@ pub const MAX_VECTOR_DIM: usize = 2_000;
 /// The largest dimension pgvector's HNSW index takes (as `halfvec`).
 pub const MAX_HALFVEC_DIM: usize = 4_000;
 
-/// The three vector sets, by LightRAG namespace (the order of [`Stores`]' fields).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VectorSet {
-    Chunks,
-    Entities,
-    Relationships,
-}
+pub use crate::vector_set::VectorSet;
 
 impl VectorSet {
-    /// Every set.
-    pub const ALL: [VectorSet; 3] = [
-        VectorSet::Chunks,
-        VectorSet::Entities,
-        VectorSet::Relationships,
-    ];
-
-    /// LightRAG's namespace.
-    pub fn namespace(self) -> &'static str {
-        match self {
-            VectorSet::Chunks => "chunks",
-            VectorSet::Entities => "entities",
-            VectorSet::Relationships => "relationships",
-        }
-    }
-
-    /// The table of the set (all workspaces).
+    /// The PostgreSQL table of the set (all workspaces).
     pub fn table(self) -> &'static str {
         match self {
             VectorSet::Chunks => "lightrag_rs_vdb_chunks",

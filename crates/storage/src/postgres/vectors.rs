@@ -108,7 +108,7 @@ pub struct PgVectorStore {
 pub(crate) async fn bind_model(ctx: &Ctx, model: &str, dim: usize) -> Result<()> {
     let what = "bind the vector sets to the embedding model";
     let m = |e| ctx.err(what, e);
-    let sets: Vec<&str> = VectorSet::ALL.iter().map(|s| s.namespace()).collect();
+    let sets: Vec<&str> = VectorSet::ALL.iter().map(|s| s.as_str()).collect();
     let dim_i32 =
         i32::try_from(dim).map_err(|_| Error::InvalidInput(format!("dimension {dim}")))?;
     let mut tx = ctx.pool.begin().await.map_err(m)?;
@@ -170,7 +170,7 @@ impl PgVectorStore {
         if vector.len() != self.dim {
             return Err(Error::InvalidInput(format!(
                 "PostgreSQL vector set '{}': {what} has {} dims, but the set holds {}-dim vectors of {}",
-                self.set.namespace(),
+                self.set.as_str(),
                 vector.len(),
                 self.dim,
                 self.model
@@ -179,7 +179,7 @@ impl PgVectorStore {
         if vector.iter().any(|x| !x.is_finite()) {
             return Err(Error::InvalidInput(format!(
                 "PostgreSQL vector set '{}': {what} has a non-finite component",
-                self.set.namespace()
+                self.set.as_str()
             )));
         }
         Ok(())
@@ -202,7 +202,7 @@ fn similarity(distance: f64) -> f32 {
 #[async_trait]
 impl VectorStore for PgVectorStore {
     fn namespace(&self) -> &str {
-        self.set.namespace()
+        self.set.as_str()
     }
 
     /// Validates the whole batch (no empty id, the set's dimension, finite components) before
@@ -215,7 +215,7 @@ impl VectorStore for PgVectorStore {
             if r.id.is_empty() {
                 return Err(Error::InvalidInput(format!(
                     "PostgreSQL vector set '{}': empty vector id",
-                    self.set.namespace()
+                    self.set.as_str()
                 )));
             }
             self.check(&format!("vector '{}'", r.id), &r.vector)?;
