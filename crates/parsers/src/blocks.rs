@@ -81,6 +81,24 @@ impl Blocks {
     }
 }
 
+/// Folds a row of a table nested in a cell into that cell's text: the row's non-empty cells
+/// joined by " | ", rows separated by "; " (DOCX and ODT both nest tables this way).
+pub(crate) fn fold_nested_row(cell: &mut String, row: &[String]) {
+    let line = row
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ");
+    if line.is_empty() {
+        return;
+    }
+    if !cell.is_empty() {
+        cell.push_str("; ");
+    }
+    cell.push_str(&line);
+}
+
 /// Collapses all whitespace runs (line breaks included) into single spaces.
 pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

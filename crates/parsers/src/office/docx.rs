@@ -7,7 +7,7 @@ use quick_xml::events::Event;
 
 use super::archive::Archive;
 use super::xml::{self, attr_local, local, local_end, text_of};
-use crate::blocks::Blocks;
+use crate::blocks::{fold_nested_row, Blocks};
 use crate::{Deadline, ParseError, Parsed};
 
 const PART: &str = "word/document.xml";
@@ -161,19 +161,8 @@ fn end_row(tables: &mut [Table], blocks: &mut Blocks) {
     };
     let row = std::mem::take(&mut table.row);
     if depth > 1 {
-        let line = row
-            .iter()
-            .map(|c| c.trim())
-            .filter(|c| !c.is_empty())
-            .collect::<Vec<_>>()
-            .join(" | ");
         if let Some(cell) = tables[depth - 2].cell.as_mut() {
-            if !line.is_empty() {
-                if !cell.is_empty() {
-                    cell.push_str("; ");
-                }
-                cell.push_str(&line);
-            }
+            fold_nested_row(cell, &row);
         }
     } else {
         blocks.table_row(&row);
