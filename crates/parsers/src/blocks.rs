@@ -83,6 +83,7 @@ impl Blocks {
 
 /// Folds a row of a table nested in a cell into that cell's text: the row's non-empty cells
 /// joined by " | ", rows separated by "; " (DOCX and ODT both nest tables this way).
+#[cfg(feature = "office")]
 pub(crate) fn fold_nested_row(cell: &mut String, row: &[String]) {
     let line = row
         .iter()
