@@ -202,7 +202,7 @@ impl Rag {
         let ent_chunks = self.load_chunks(&ent_ids).await?;
         let rel_chunks = self.load_chunks(&rel_ids).await?;
         let merged = merge_chunk_lists([&vector_chunks, &ent_chunks, &rel_chunks]);
-        let reranked = self.rerank_chunks(q, merged, param).await;
+        let mut reranked = self.rerank_chunks(q, merged, param).await;
 
         let sys = render(
             RAG_RESPONSE,
@@ -216,7 +216,7 @@ impl Rag {
         let frame = tok.count(&kg_context(&[], &[], &[], &[]));
         let used = tok.count(&sys) + frame + ent_tokens + rel_tokens + tok.count(q) + 200;
         let chunks = self.fit_chunks(
-            reranked.chunks.clone(),
+            std::mem::take(&mut reranked.chunks),
             param,
             param.max_total_tokens.saturating_sub(used),
         );
@@ -285,7 +285,7 @@ impl Rag {
             return Ok(no_result(param.mode, keywords).into());
         }
         let chunks: Vec<ContextChunk> = hits.iter().map(ContextChunk::from_hit).collect();
-        let reranked = self.rerank_chunks(q, chunks, param).await;
+        let mut reranked = self.rerank_chunks(q, chunks, param).await;
         let counter = self.token_memo.counter(self.tokenizer.as_ref());
         let tok: &dyn crate::tokenizer::Tokenizer = &counter;
         let sys = render(
@@ -298,7 +298,7 @@ impl Rag {
         );
         let used = tok.count(&sys) + tok.count(q) + 200;
         let chunks = self.fit_chunks(
-            reranked.chunks.clone(),
+            std::mem::take(&mut reranked.chunks),
             param,
             param.max_total_tokens.saturating_sub(used),
         );
