@@ -11,7 +11,10 @@ runs with the LLM and query caches off, so every query pays for every call it ma
 Usage: scripts/bench-query-llm.py   (BIN = dir with `lightrag` and `lightrag-test-llm`;
 default ~/.cache/lightrag-target/release; QUERIES per mode and kind, default 20)
 """
-import json, os, statistics, subprocess, sys, tempfile, time, urllib.request, socket
+import json, os, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, get, post  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("BIN", os.path.expanduser("~/.cache/lightrag-target/release"))
@@ -37,26 +40,6 @@ SCRIPT = {
     # Extraction: the insert benchmark's scripted reply.
     "default_reply": json.load(open(os.path.join(ROOT, "scripts/bench/llm-script.json")))["default_reply"],
 }
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=30) as r:
-        return json.load(r)
-
-
-def post(url, body):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                 headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return json.load(r)
 
 
 def main():

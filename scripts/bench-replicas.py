@@ -12,7 +12,10 @@ insert: N = 1, 3 replicas indexing DOCS one-chunk documents through the in-repo 
 Usage: scripts/bench-replicas.py [query|insert|all]   (BIN = dir with release `lightrag` and
 `lightrag-test-llm`; default ~/.cache/lightrag-target/release)
 """
-import json, os, subprocess, sys, tempfile, time, urllib.request, socket
+import json, os, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, get, post  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("BIN", os.path.expanduser("~/.cache/lightrag-target/release"))
@@ -26,14 +29,6 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 def sh(*args):
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def cpu_seconds(pids):
@@ -50,18 +45,6 @@ def cpu_seconds(pids):
 def pids_named(name):
     out = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=30) as r:
-        return json.load(r)
-
-
-def post(url, body):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                 headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return json.load(r)
 
 
 def pg_env(ws):
